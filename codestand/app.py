@@ -1,0 +1,46 @@
+"""The app factory: `create_app(settings)` builds a Connexion `AsyncApp`; importing does nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+
+from codestand import error_handling
+from codestand.context import Services
+from codestand.domain.catalog import DEFAULT_SEED, load_seed
+from codestand.domain.clock import Clock
+from codestand.middleware import BodyLimit, ServicesAndLog
+from codestand.routes import RouteTable
+from codestand.settings import Settings
+from codestand.storage import Storage, open_storage
+from codestand.validation import VALIDATOR_MAP
+
+SPEC_DIR = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> AsyncApp:
+    """A stand-in serving both vendors' APIs from `openapi.yaml`.
+
+    `store` and `clock` may be passed in by tests that want to look at or move them.
+    """
+    settings = settings or Settings()
+    services = Services(
+        settings=settings,
+        store=store or open_storage(settings.storage),
+        clock=clock or Clock(),
+        seed=load_seed(settings.seed or DEFAULT_SEED),
+        routes=RouteTable(SPEC_DIR / "openapi.yaml"),
+    )
+    app = AsyncApp(
+        __name__,
+        specification_dir=SPEC_DIR,
+        validator_map=VALIDATOR_MAP,
+    )
+    app.add_api("openapi.yaml", name="vendors")
+    app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
+    error_handling.install(app)
+    app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin
+    return app

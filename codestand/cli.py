@@ -1,0 +1,138 @@
+"""`codestand serve`: flags, with `CODESTAND_*` environment variables as fallbacks."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import socket
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from codestand.settings import Settings
+
+ENV_PREFIX = "CODESTAND_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _env_list(name: str) -> list[str]:
+    value = _env(name)
+    return [item for item in value.split(",") if item] if value else []
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def _storage(text: str) -> str:
+    if text != "memory":
+        raise argparse.ArgumentTypeError(f"{text!r} is not a storage: use 'memory'")
+    return text
+
+
+def _seed(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"seed file {text!r} does not exist")
+    return path
+
+
+def _flag(name: str) -> bool:
+    return (_env(name) or "").lower() in ("1", "true", "yes", "on")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="codestand", description="A stand-in for the Thought Industries and Moltin code APIs.")
+    commands = top.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve both vendors' APIs", description="Serve both vendors' APIs.")
+    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (CODESTAND_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=_env("PORT", "8080"), help="port (CODESTAND_PORT; default 8080)")
+    serve.add_argument("--storage", type=_storage, default=_env("STORAGE", "memory"), help="where state lives (CODESTAND_STORAGE; default memory)")
+    serve.add_argument("--seed", type=_seed, default=_env("SEED"), help="catalog YAML to load instead of the shipped one (CODESTAND_SEED)")
+    serve.add_argument(
+        "--strict-catalog",
+        action="store_true",
+        default=_flag("STRICT_CATALOG"),
+        help="refuse catalog ids the tenant does not have (CODESTAND_STRICT_CATALOG=1)",
+    )
+    serve.add_argument(
+        "--ti-api-key",
+        action="append",
+        default=None,
+        metavar="KEY",
+        help="accept only these Thought Industries keys; repeatable (CODESTAND_TI_API_KEYS, comma-separated)",
+    )
+    serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    return top
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    keys = args.ti_api_key if args.ti_api_key is not None else _env_list("TI_API_KEYS")
+    return Settings(
+        host=args.host,
+        port=int(args.port),
+        storage=args.storage,
+        seed=args.seed if args.seed is None else Path(args.seed),
+        strict_catalog=args.strict_catalog,
+        ti_api_keys=tuple(keys),
+        access_log=not args.quiet,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before starting the server, so a taken port is reported plainly."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(f"codestand: port {port} on {host} is already in use; choose another with --port")
+        raise SystemExit(f"codestand: cannot listen on {host}:{port}: {exc.strerror}")
+    sock.listen(2048)
+    return sock
+
+
+def serve(settings: Settings) -> int:
+    # Connexion imports Starlette's test client, which warns about httpx on every start.
+    warnings.filterwarnings("ignore", module="connexion.apps.abstract")
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+    import uvicorn
+
+    from codestand.app import create_app
+    from codestand.domain.catalog import SeedError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        app = create_app(settings)
+    except SeedError as exc:
+        raise SystemExit(f"codestand: {exc}")
+    sock = bind(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, settings.storage)
+    config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off")
+    # uvicorn handles SIGINT and SIGTERM: in-flight requests finish, then it returns.
+    uvicorn.Server(config).run(sockets=[sock])
+    logging.getLogger("codestand").info("stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(settings_from(args))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

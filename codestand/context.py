@@ -1,0 +1,38 @@
+"""What a request can reach: the settings, the store, the clock and the seed catalog.
+
+`create_app` builds one `Services` per app and an outer middleware puts it in every request's
+ASGI scope, so nothing is global and two apps in one process never share state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from codestand.domain.catalog import Seed
+from codestand.domain.clock import Clock
+from codestand.routes import RouteTable
+from codestand.settings import Settings
+from codestand.storage.base import Storage
+
+SCOPE_KEY = "codestand.services"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Storage
+    clock: Clock
+    seed: Seed
+    routes: RouteTable
+
+
+def services_of(scope: dict[str, Any]) -> Services:
+    return scope[SCOPE_KEY]
+
+
+def current() -> Services:
+    """The services of the request being handled (valid inside a handler only)."""
+    from connexion import request
+
+    return services_of(request.scope)

@@ -1,0 +1,1 @@
+"""The rules of both vendors, free of HTTP: code generation, group and promotion lifecycles."""

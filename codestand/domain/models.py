@@ -1,0 +1,43 @@
+"""The records both vendors keep, as the domain and the stores see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A course, bundle, license, learning path or client a group can give access to."""
+
+    id: str
+    name: str
+    placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class RedemptionGroup:
+    """A Thought Industries redemption code group; its codes are stored beside it."""
+
+    id: str
+    label: str
+    code_length: int
+    total_codes: int
+    created_at: datetime
+    expiration_date: str | None = None
+    access_days: int | None = None
+    access_expiration_date: str | None = None
+    client: CatalogItem | None = None
+    courses: tuple[CatalogItem, ...] = ()
+    learning_paths: tuple[CatalogItem, ...] = ()
+    bundles: tuple[CatalogItem, ...] = ()
+    licenses: tuple[CatalogItem, ...] = ()
+    redeemed_codes: int = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the size of the whole list."""
+
+    items: list = field(default_factory=list)
+    total: int = 0

@@ -1,0 +1,115 @@
+"""Thought Industries redemption code groups: creating them with their codes, reading, listing.
+
+The body has passed the contract's schema by the time it gets here (types, bounds, at least one
+item, access days versus access expiration date); this module applies what a schema cannot
+express: the catalog, and whether the tenant's code space still holds the codes asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any
+
+from codestand.domain import catalog, codes
+from codestand.domain.clock import Clock, iso_millis, parse_datetime
+from codestand.domain.models import Page, RedemptionGroup
+from codestand.errors import Conflict, InvalidRequest, NotFound, Problem, RuleViolation
+from codestand.storage.base import CodesTaken, Storage
+
+PAGE_SIZE = 50  # the vendor's list page size [doc]
+_ATTEMPTS = 5
+
+
+def create(
+    store: Storage, clock: Clock, seed: catalog.Seed, tenant: str, body: dict[str, Any], *, strict_catalog: bool
+) -> RedemptionGroup:
+    items = {
+        kind: catalog.resolve(store, seed, tenant, kind, body.get(kind) or [], strict=strict_catalog)
+        for kind in ("courses", "learningPaths", "bundles", "licenses")
+    }
+    client = body.get("client")
+    client_item = catalog.resolve(store, seed, tenant, "clients", [client], strict=strict_catalog)[0] if client else None
+    length, count = body["codeLength"], body["totalCodesCount"]
+    group = RedemptionGroup(
+        id=str(uuid.uuid4()),
+        label=body["label"],
+        code_length=length,
+        total_codes=count,
+        created_at=clock.now(),
+        expiration_date=_instant(body, "expirationDate"),
+        access_days=body.get("accessDays"),
+        access_expiration_date=_instant(body, "accessExpirationDate"),
+        client=client_item,
+        courses=items["courses"],
+        learning_paths=items["learningPaths"],
+        bundles=items["bundles"],
+        licenses=items["licenses"],
+    )
+    for _ in range(_ATTEMPTS):
+        used = store.code_count(tenant, length)
+        available = codes.space(length) - used
+        if count > available:
+            raise RuleViolation(Problem("rule:code_space", "codeLength", {"available": available, "length": length}))
+        drawn = codes.draw(count, length, used, lambda batch: store.codes_taken(tenant, batch))
+        try:
+            store.create_group(tenant, group, drawn)
+            return group
+        except CodesTaken:
+            continue  # another writer took some of these codes meanwhile: draw again
+    raise Conflict()
+
+
+def get(store: Storage, tenant: str, group_id: str) -> RedemptionGroup:
+    group = store.get_group(tenant, group_id)
+    if group is None:
+        raise NotFound(Problem("group_not_found"))
+    return group
+
+
+def list_page(
+    store: Storage, tenant: str, *, cursor: str | None, query: str | None, sort: str | None
+) -> tuple[Page, str | None]:
+    """One page of 50 and the cursor of the next page (None on the last)."""
+    offset = _offset(cursor) if cursor else 0
+    field, _, direction = (sort or "").partition(":")
+    page = store.list_groups(
+        tenant, query=query or None, sort=field or None, descending=direction == "desc", offset=offset, limit=PAGE_SIZE
+    )
+    after = offset + len(page.items)
+    return page, (_cursor(after) if after < page.total else None)
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"groups:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix == "groups" and number.isdigit() and len(number) < 10:
+            return int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidRequest(Problem("invalid_cursor", "cursor"))
+
+
+def _instant(body: dict[str, Any], field: str) -> str | None:
+    """Dates are answered as UTC instants with milliseconds; a bare date is its midnight UTC."""
+    value = body.get(field)
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
+        else:
+            moment = parse_datetime(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+        return iso_millis(moment)
+    except (ValueError, OverflowError):
+        # Years 1 and 9999 with an offset fall outside what an instant can be.
+        raise InvalidRequest(Problem("format", field, {"format": "date|date-time"})) from None

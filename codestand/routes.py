@@ -1,0 +1,31 @@
+"""Which methods each path of the spec answers, for the `Allow` header of a 405.
+
+Starlette's router names only the methods of the first route that matched the path; a client
+(and Schemathesis' `allow_header_conformance`) expects every method the path has.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+class RouteTable:
+    def __init__(self, *spec_files: Path) -> None:
+        self._routes: list[tuple[re.Pattern[str], str]] = []
+        for spec_file in spec_files:
+            spec = yaml.load(spec_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            for template, item in spec.get("paths", {}).items():
+                pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+                methods = ", ".join(m.upper() for m in _METHODS if m in item)
+                self._routes.append((re.compile(f"^{pattern}$"), methods))
+
+    def allow(self, path: str) -> str | None:
+        for pattern, methods in self._routes:
+            if pattern.match(path):
+                return methods
+        return None

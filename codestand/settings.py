@@ -1,0 +1,23 @@
+"""Everything configurable, in one frozen dataclass (the CLI and the tests build it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    storage: str = "memory"
+    # None: the seed shipped in the package (codestand/seed/catalog.yaml).
+    seed: Path | None = None
+    # Refuse catalog ids the tenant's catalog does not have, instead of placeholders.
+    strict_catalog: bool = False
+    # Empty: any non-empty key is accepted and is its own tenant.
+    ti_api_keys: tuple[str, ...] = ()
+    # Request bodies above this many bytes are refused with 413 before they are read whole.
+    max_body_bytes: int = 1_048_576
+    # One log line per request (method, path, status, milliseconds).
+    access_log: bool = True

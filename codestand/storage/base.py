@@ -1,0 +1,67 @@
+"""The storage interface, phrased in the domain's words.
+
+Every record belongs to a tenant (a Thought Industries API key, a Moltin client_id); no method
+reads across tenants. What must hold even under concurrent writers is the store's job, not the
+caller's: a group is written with all its codes or not at all, and a code is unique within its
+tenant.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+
+from codestand.domain.models import CatalogItem, Page, RedemptionGroup
+
+CATALOG_KINDS = ("courses", "bundles", "licenses", "learningPaths", "clients")
+
+
+class CodesTaken(Exception):
+    """Some of the codes offered are already used within the tenant; nothing was written."""
+
+    def __init__(self, codes: set[str]) -> None:
+        self.codes = codes
+        super().__init__(f"{len(codes)} codes already in use")
+
+
+class Storage(abc.ABC):
+    # Catalog ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def catalog_items(self, tenant: str, kind: str, ids: Iterable[str]) -> dict[str, CatalogItem]:
+        """The tenant's own items of `kind` among `ids` (the seed catalog is the domain's)."""
+
+    @abc.abstractmethod
+    def put_catalog_items(self, tenant: str, kind: str, items: Iterable[CatalogItem]) -> None:
+        """Add or replace items of the tenant's catalog."""
+
+    # Redemption code groups ------------------------------------------------------------
+    @abc.abstractmethod
+    def create_group(self, tenant: str, group: RedemptionGroup, codes: list[str]) -> None:
+        """Store a group and all its codes at once, or raise `CodesTaken` and store nothing."""
+
+    @abc.abstractmethod
+    def get_group(self, tenant: str, group_id: str) -> RedemptionGroup | None: ...
+
+    @abc.abstractmethod
+    def list_groups(
+        self, tenant: str, *, query: str | None, sort: str | None, descending: bool, offset: int, limit: int
+    ) -> Page:
+        """Groups whose label contains `query` (any case), in creation order unless `sort`
+        names a field (`label`, `totalCodesCount`, `redeemedCodesCount`)."""
+
+    @abc.abstractmethod
+    def codes_taken(self, tenant: str, codes: Iterable[str]) -> set[str]:
+        """Which of `codes` the tenant already uses."""
+
+    @abc.abstractmethod
+    def code_count(self, tenant: str, length: int) -> int:
+        """How many codes of `length` the tenant uses."""
+
+    @abc.abstractmethod
+    def group_codes(self, tenant: str, group_id: str) -> list[str]:
+        """The codes of a group, in the order they were generated."""
+
+    # Whole store ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def reset(self, tenant: str | None = None) -> None:
+        """Forget everything, or everything of one tenant."""

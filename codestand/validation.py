@@ -1,0 +1,229 @@
+"""Connexion's request validation, made to report every problem as neutral `Problem`s.
+
+Connexion validates each request against `openapi.yaml` before a handler runs, but stops at the
+first error and raises `application/problem+json` exceptions with English sentences. The vendors
+list every problem of a request, in their own words, so these validators collect all schema
+errors and raise `InvalidRequest`; the vendor renderers pick status and text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing as t
+import uuid
+from datetime import date
+
+import jsonschema
+from connexion.datastructures import MediaTypeDict
+from connexion.lifecycle import ConnexionRequest
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    ParameterValidator,
+)
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
+
+from codestand.domain.clock import parse_datetime
+from codestand.errors import InvalidRequest, Problem
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("uuid", raises=ValueError)
+def _is_uuid(value: object) -> bool:
+    return not isinstance(value, str) or (bool(_UUID.match(value)) and bool(uuid.UUID(value)))
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or (bool(_DATE.match(value)) and bool(date.fromisoformat(value)))
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return bool(_DATE_TIME.match(value)) and bool(parse_datetime(value))
+
+
+def _skip_when_null(check: t.Callable) -> t.Callable:
+    """OpenAPI 3.0 `nullable: true` admits null whatever the other keywords say."""
+
+    def wrapped(validator, value, instance, schema):
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from check(validator, value, instance, schema) or ()
+
+    return wrapped
+
+
+SchemaValidator = jsonschema.validators.extend(
+    Draft4Validator,
+    {name: _skip_when_null(check) for name, check in Draft4Validator.VALIDATORS.items()},
+)
+
+
+def field_path(parts: t.Iterable[t.Any], prefix: str = "") -> str:
+    """`data`, `codes`, 0, `code` -> `data.codes[0].code`."""
+    path = prefix
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path
+
+
+def problems_of(error: ValidationError, prefix: str = "") -> list[Problem]:
+    """The neutral problems one jsonschema error stands for."""
+    where = field_path(error.absolute_path, prefix) or None
+    rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
+    if rule:
+        return [Problem(f"rule:{rule}", where)]
+    kind = error.validator
+    if kind == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        return [
+            Problem("required", field_path([name], where or ""))
+            for name in error.validator_value
+            if name not in present
+        ]
+    if kind == "type":
+        key = "null" if error.instance is None else "type"
+        return [Problem(key, where, {"expected": error.validator_value})]
+    if kind == "anyOf":
+        formats = [s.get("format") for s in error.validator_value if isinstance(s, dict)]
+        if error.instance is None:
+            return [Problem("null", where, {"expected": "string"})]
+        return [Problem("format", where, {"format": "|".join(f for f in formats if f)})]
+    if kind == "format":
+        return [Problem("format", where, {"format": error.validator_value})]
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return [Problem("unknown_field", field_path([name], where or "")) for name in extra]
+    return [Problem(kind, where, {"limit": error.validator_value})]
+
+
+def collect(validator: Draft4Validator, instance: t.Any, prefix: str = "") -> list[Problem]:
+    problems: list[Problem] = []
+    for error in validator.iter_errors(instance):
+        problems.extend(problems_of(error, prefix))
+    return problems
+
+
+def _reject_constant(name: str) -> t.NoReturn:
+    # Python's json accepts NaN and Infinity; JSON does not.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key")
+    return obj
+
+
+def parse_json(raw: bytes, encoding: str = "utf-8") -> t.Any:
+    try:
+        text = raw.decode(encoding)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, LookupError):
+        raise InvalidRequest(Problem("encoding"))
+    except RecursionError:
+        raise InvalidRequest(Problem("malformed_json"))
+    except ValueError:
+        raise InvalidRequest(Problem("malformed_json"))
+
+
+class BodyValidator(JSONRequestBodyValidator):
+    """JSON bodies: parse strictly, then report every schema problem at once."""
+
+    @property
+    def _validator(self):
+        return _cached_validator(self._schema)
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        if self._required and not int(Headers(scope=scope).get("content-length") or 0):
+            if "chunked" not in Headers(scope=scope).get("transfer-encoding", ""):
+                raise InvalidRequest(Problem("body_required"))
+        return await super().wrap_receive(receive, scope=scope)
+
+    async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw.strip():
+            if self._required:
+                raise InvalidRequest(Problem("body_required"))
+            return None
+        return parse_json(raw, self._encoding)
+
+    def _validate(self, body: t.Any) -> None:
+        problems = collect(self._validator, body)
+        if problems:
+            raise InvalidRequest(*problems)
+
+
+class FormValidator(FormDataValidator):
+    """Form bodies (the OAuth token endpoint): every problem at once, never a 500."""
+
+    @property
+    def _validator(self):
+        return _cached_validator(self._schema)
+
+    def _validate(self, body: t.Any) -> None:
+        problems = collect(self._validator, body)
+        if problems:
+            raise InvalidRequest(*problems)
+
+
+class ParamsValidator(ParameterValidator):
+    """Query, path and header parameters, each problem naming its parameter."""
+
+    def validate_request(self, request: ConnexionRequest) -> None:
+        problems: list[Problem] = []
+        for location, read in (
+            ("query", lambda name: request.query_params.get(name)),
+            ("path", lambda name: request.path_params.get(name.replace("-", "_"))),
+            ("header", lambda name: request.headers.get(name)),
+        ):
+            for param in self.parameters.get(location, []):
+                problems.extend(self._check(param, read(param["name"])))
+        if problems:
+            raise InvalidRequest(*problems)
+
+    @staticmethod
+    def _check(param: dict, value: t.Any) -> list[Problem]:
+        name = param["name"]
+        if value is None:
+            return [Problem("required_parameter", name)] if param.get("required") else []
+        errors = list(_cached_validator(param.get("schema", {})).iter_errors(value))
+        return [Problem("parameter", name, {"message": errors[0].message})] if errors else []
+
+
+_validators: dict[int, tuple[dict, Draft4Validator]] = {}
+
+
+def _cached_validator(schema: dict) -> Draft4Validator:
+    """One compiled validator per schema object: building one costs more than validating."""
+    hit = _validators.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = (schema, SchemaValidator(schema, format_checker=FORMATS))
+        _validators[id(schema)] = hit
+    return hit[1]
+
+
+VALIDATOR_MAP = {
+    "parameter": ParamsValidator,
+    "body": MediaTypeDict(
+        {
+            "*/*json": BodyValidator,
+            "application/x-www-form-urlencoded": FormValidator,
+        }
+    ),
+}

@@ -1,0 +1,36 @@
+"""Per-vendor error shapes: each module holds one vendor's message table and its renderer."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from codestand.errors import CodestandError
+
+
+class Rendered(Protocol):
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+class Renderer(Protocol):
+    def __call__(self, error: CodestandError) -> "ErrorResponse": ...
+
+
+class ErrorResponse:
+    """What a renderer answers: status, body bytes (maybe empty) and headers."""
+
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = {"content-type": "application/json"} if body else {}
+        self.headers.update(headers or {})
+
+
+def renderer_for(path: str) -> Renderer:
+    """The vendor whose client sent `path`: the two vendors' prefixes never overlap."""
+    from codestand.vendors import thoughtindustries
+
+    return thoughtindustries.render
