@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
+import signal
 import socket
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+
+import uvicorn
 
 from codestand.settings import Settings
 
@@ -103,11 +107,31 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, but SIGINT and SIGTERM end it with exit status 0.
+
+    uvicorn finishes in-flight requests on either signal and then raises the signal again,
+    which kills the process with a signal status; a stand-in told to stop has not failed.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        def stop(signum, frame):
+            self.force_exit = self.should_exit  # a second signal: stop at once
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def serve(settings: Settings) -> int:
     # Connexion imports Starlette's test client, which warns about httpx on every start.
     warnings.filterwarnings("ignore", module="connexion.apps.abstract")
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-    import uvicorn
 
     from codestand.app import create_app
     from codestand.domain.catalog import SeedError
@@ -121,8 +145,7 @@ def serve(settings: Settings) -> int:
     host, port = sock.getsockname()[:2]
     logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, settings.storage)
     config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off")
-    # uvicorn handles SIGINT and SIGTERM: in-flight requests finish, then it returns.
-    uvicorn.Server(config).run(sockets=[sock])
+    _Server(config).run(sockets=[sock])
     logging.getLogger("codestand").info("stopped")
     return 0
 

@@ -1,0 +1,46 @@
+"""Fixtures shared by the suites: an app with a fresh store, and clients for each vendor."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from codestand.app import create_app
+from codestand.domain.clock import Clock
+from codestand.settings import Settings
+from codestand.storage.memory import MemoryStorage
+
+TI_KEY = "ti-test-key"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(access_log=False)
+
+
+@pytest.fixture
+def store() -> MemoryStorage:
+    return MemoryStorage()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(settings, store, clock):
+    return create_app(settings, store=store, clock=clock)
+
+
+@pytest.fixture
+def client(app) -> TestClient:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def ti(client) -> TestClient:
+    """A client that sends a Thought Industries API key on every request."""
+    client.headers["Authorization"] = f"Bearer {TI_KEY}"
+    return client
