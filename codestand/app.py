@@ -8,6 +8,7 @@ from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
 from codestand import error_handling
+from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         __name__,
         specification_dir=SPEC_DIR,
         validator_map=VALIDATOR_MAP,
+        security_map={"bearer": ColonBearer},
     )
     app.add_api("openapi.yaml", name="vendors")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)

@@ -8,16 +8,40 @@ from __future__ import annotations
 import hmac
 
 from connexion.lifecycle import ConnexionRequest
+from connexion.security import BearerSecurityHandler
 
 from codestand.context import services_of
+from codestand.domain import tokens
+from codestand.errors import Forbidden, Problem
 
 
 def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None:
     """Any non-empty API key names its own tenant, unless `--ti-api-key` lists the keys."""
     key = token.strip()
-    if not key:
+    # `Bearer: key` is tolerated for Moltin's old SDKs only (see ColonBearer).
+    if not key or request.headers.get("authorization", "")[:7].lower() != "bearer ":
         return None
     allowed = services_of(request.scope).settings.ti_api_keys
     if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
         return None
     return {"sub": key}
+
+
+def moltin_token(token: str, request: ConnexionRequest) -> dict | None:
+    """A live token names its store; implicit (storefront) tokens may not touch promotions."""
+    services = services_of(request.scope)
+    found = tokens.resolve(services.store, services.clock, token.strip())
+    if found is None:
+        return None
+    if found.grant == "implicit" and request.url.path.startswith("/v2/promotions"):
+        raise Forbidden(Problem("forbidden"))
+    return {"sub": found.tenant, "grant": found.grant}
+
+
+class ColonBearer(BearerSecurityHandler):
+    """Old Moltin SDKs send `Authorization: Bearer: <token>`; read it as `Bearer <token>`."""
+
+    @staticmethod
+    def get_auth_header_value(request):
+        auth_type, value = BearerSecurityHandler.get_auth_header_value(request)
+        return ("bearer", value) if auth_type == "bearer:" else (auth_type, value)

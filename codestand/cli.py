@@ -49,6 +49,13 @@ def _seed(text: str) -> Path:
     return path
 
 
+def _client(text: str) -> tuple[str, str]:
+    client_id, sep, secret = text.partition(":")
+    if not sep or not client_id or not secret:
+        raise argparse.ArgumentTypeError(f"{text!r} is not ID:SECRET")
+    return client_id, secret
+
+
 def _flag(name: str) -> bool:
     return (_env(name) or "").lower() in ("1", "true", "yes", "on")
 
@@ -74,12 +81,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="accept only these Thought Industries keys; repeatable (CODESTAND_TI_API_KEYS, comma-separated)",
     )
+    serve.add_argument(
+        "--moltin-client",
+        action="append",
+        type=_client,
+        default=None,
+        metavar="ID:SECRET",
+        help="accept only these Moltin clients; repeatable (CODESTAND_MOLTIN_CLIENTS, comma-separated)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return top
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     keys = args.ti_api_key if args.ti_api_key is not None else _env_list("TI_API_KEYS")
+    try:
+        clients = args.moltin_client if args.moltin_client is not None else [_client(c) for c in _env_list("MOLTIN_CLIENTS")]
+    except argparse.ArgumentTypeError as exc:
+        raise SystemExit(f"codestand: CODESTAND_MOLTIN_CLIENTS: {exc}")
     return Settings(
         host=args.host,
         port=int(args.port),
@@ -87,6 +106,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.seed if args.seed is None else Path(args.seed),
         strict_catalog=args.strict_catalog,
         ti_api_keys=tuple(keys),
+        moltin_clients=tuple(clients),
         access_log=not args.quiet,
     )
 

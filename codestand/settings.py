@@ -17,6 +17,8 @@ class Settings:
     strict_catalog: bool = False
     # Empty: any non-empty key is accepted and is its own tenant.
     ti_api_keys: tuple[str, ...] = ()
+    # Empty: any Moltin client_id and secret are accepted; else only these (id, secret) pairs.
+    moltin_clients: tuple[tuple[str, str], ...] = ()
     # Request bodies above this many bytes are refused with 413 before they are read whole.
     max_body_bytes: int = 1_048_576
     # One log line per request (method, path, status, milliseconds).

@@ -86,7 +86,9 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[Problem]:
     where = field_path(error.absolute_path, prefix) or None
     rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
     if rule:
-        return [Problem(f"rule:{rule}", where)]
+        named = error.schema.get("x-field")
+        where = field_path([named], where or "") if named else where
+        return _discriminated(error, prefix) or [Problem(f"rule:{rule}", where, _instance_params(error))]
     kind = error.validator
     if kind == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
@@ -109,6 +111,26 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[Problem]:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [Problem("unknown_field", field_path([name], where or "")) for name in extra]
     return [Problem(kind, where, {"limit": error.validator_value})]
+
+
+def _instance_params(error: ValidationError) -> dict[str, t.Any]:
+    return {k: v for k, v in error.instance.items() if isinstance(v, str)} if isinstance(error.instance, dict) else {}
+
+
+def _discriminated(error: ValidationError, prefix: str) -> list[Problem]:
+    """For a rule whose `anyOf` branches are told apart by one property (`x-discriminator`,
+    like `promotion_type`), the problems of the branch the instance chose, field by field."""
+    name = error.schema.get("x-discriminator")
+    if not name or not isinstance(error.instance, dict):
+        return []
+    for index, branch in enumerate(error.validator_value):
+        if error.instance.get(name) in branch.get("properties", {}).get(name, {}).get("enum", []):
+            problems: list[Problem] = []
+            for sub in error.context or []:
+                if sub.relative_schema_path and sub.relative_schema_path[0] == index:
+                    problems.extend(problems_of(sub, prefix))
+            return problems
+    return []
 
 
 def collect(validator: Draft4Validator, instance: t.Any, prefix: str = "") -> list[Problem]:

@@ -41,3 +41,42 @@ class Page:
 
     items: list = field(default_factory=list)
     total: int = 0
+
+
+@dataclass(frozen=True)
+class Token:
+    """A Moltin access token: whose store it opens, how it was granted, when it lapses."""
+
+    token: str
+    tenant: str
+    grant: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A Moltin promotion. `automatic` is None when the client never set it."""
+
+    id: str
+    name: str
+    description: str
+    enabled: bool
+    promotion_type: str
+    schema: dict
+    start: datetime
+    end: datetime
+    created_at: datetime
+    updated_at: datetime
+    automatic: bool | None = None
+    # min_cart_value, max_discount_value, max_applications_per_cart: kept only when sent.
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromotionCode:
+    """A code of a promotion; `uses` None is unlimited."""
+
+    code: str
+    uses: int | None = None
+    user: str | None = None
+    consume_unit: str = "per_cart"

@@ -1,6 +1,6 @@
 """State behind one interface (`base.Storage`), in memory or in a file."""
 
-from codestand.storage.base import CodesTaken, Storage
+from codestand.storage.base import CodesTaken, QuotaExceeded, Storage
 
 
 def open_storage(spec: str) -> Storage:
@@ -12,4 +12,4 @@ def open_storage(spec: str) -> Storage:
     raise ValueError(f"unknown storage {spec!r}: use 'memory'")
 
 
-__all__ = ["CodesTaken", "Storage", "open_storage"]
+__all__ = ["CodesTaken", "QuotaExceeded", "Storage", "open_storage"]

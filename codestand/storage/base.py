@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 
-from codestand.domain.models import CatalogItem, Page, RedemptionGroup
+from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
 
 CATALOG_KINDS = ("courses", "bundles", "licenses", "learningPaths", "clients")
 
@@ -22,6 +22,10 @@ class CodesTaken(Exception):
     def __init__(self, codes: set[str]) -> None:
         self.codes = codes
         super().__init__(f"{len(codes)} codes already in use")
+
+
+class QuotaExceeded(Exception):
+    """The write would take the tenant over a quota; nothing was written."""
 
 
 class Storage(abc.ABC):
@@ -60,6 +64,53 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def group_codes(self, tenant: str, group_id: str) -> list[str]:
         """The codes of a group, in the order they were generated."""
+
+    # Moltin tokens ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_token(self, token: Token) -> None: ...
+
+    @abc.abstractmethod
+    def find_token(self, token: str) -> Token | None: ...
+
+    # Moltin promotions -----------------------------------------------------------------
+    @abc.abstractmethod
+    def add_promotion(self, tenant: str, promotion: Promotion, limit: int) -> None:
+        """Store a new promotion, or raise `QuotaExceeded` if the store has `limit` already."""
+
+    @abc.abstractmethod
+    def get_promotion(self, tenant: str, promotion_id: str) -> Promotion | None: ...
+
+    @abc.abstractmethod
+    def list_promotions(self, tenant: str, *, offset: int, limit: int, code: str | None = None) -> Page:
+        """Promotions in creation order; with `code`, only the promotion that has it."""
+
+    @abc.abstractmethod
+    def replace_promotion(self, tenant: str, promotion: Promotion, *, drop_codes: bool) -> None:
+        """Write an updated promotion; with `drop_codes`, delete all its codes in the same write."""
+
+    @abc.abstractmethod
+    def delete_promotion(self, tenant: str, promotion_id: str) -> bool:
+        """Delete a promotion and its codes; False if there was none."""
+
+    # Moltin promotion codes ------------------------------------------------------------
+    @abc.abstractmethod
+    def add_promotion_codes(self, tenant: str, promotion: Promotion, codes: list[PromotionCode], limit: int) -> None:
+        """Add codes to a promotion and write the promotion (its new `updated_at`) at once.
+
+        Raises `CodesTaken` if any code is already used in the store (or twice in `codes`) and
+        `QuotaExceeded` if the promotion would have more than `limit` codes; either way nothing
+        is written.
+        """
+
+    @abc.abstractmethod
+    def list_promotion_codes(self, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page: ...
+
+    @abc.abstractmethod
+    def promotion_code_count(self, tenant: str, promotion_id: str) -> int: ...
+
+    @abc.abstractmethod
+    def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:
+        """Delete those of `codes` the promotion has; how many were deleted."""
 
     # Whole store ------------------------------------------------------------------------
     @abc.abstractmethod

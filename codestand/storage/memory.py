@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from codestand.domain.models import CatalogItem, Page, RedemptionGroup
-from codestand.storage.base import CodesTaken, Storage
+from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
+from codestand.storage.base import CodesTaken, QuotaExceeded, Storage
 
 _SORT_KEYS = {
     "label": lambda g: (g.label.casefold(), g.label),
@@ -24,11 +24,15 @@ class _Tenant:
     group_codes: dict[str, list[str]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # code -> group id
     codes_by_length: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    promotions: dict[str, Promotion] = field(default_factory=dict)  # insertion = creation order
+    promotion_codes: dict[str, dict[str, PromotionCode]] = field(default_factory=dict)
+    promotion_of_code: dict[str, str] = field(default_factory=dict)  # code -> promotion id
 
 
 class MemoryStorage(Storage):
     def __init__(self) -> None:
         self._tenants: dict[str, _Tenant] = defaultdict(_Tenant)
+        self._tokens: dict[str, Token] = {}
         # One lock for the whole store: every operation is short, and a check-then-write
         # (codes unique within a tenant) must not interleave with another writer.
         self._lock = threading.RLock()
@@ -86,9 +90,102 @@ class MemoryStorage(Storage):
         with self._lock:
             return list(self._tenants[tenant].group_codes.get(group_id, [])) if tenant in self._tenants else []
 
+    def save_token(self, token: Token) -> None:
+        with self._lock:
+            self._tokens[token.token] = token
+
+    def find_token(self, token: str) -> Token | None:
+        with self._lock:
+            return self._tokens.get(token)
+
+    def add_promotion(self, tenant: str, promotion: Promotion, limit: int) -> None:
+        with self._lock:
+            state = self._tenants[tenant]
+            if len(state.promotions) >= limit:
+                raise QuotaExceeded()
+            state.promotions[promotion.id] = promotion
+            state.promotion_codes[promotion.id] = {}
+
+    def get_promotion(self, tenant: str, promotion_id: str) -> Promotion | None:
+        with self._lock:
+            return self._tenants[tenant].promotions.get(promotion_id) if tenant in self._tenants else None
+
+    def list_promotions(self, tenant: str, *, offset: int, limit: int, code: str | None = None) -> Page:
+        with self._lock:
+            if tenant not in self._tenants:
+                return Page()
+            state = self._tenants[tenant]
+            if code is not None:
+                owner = state.promotion_of_code.get(code)
+                promotions = [state.promotions[owner]] if owner else []
+            else:
+                promotions = list(state.promotions.values())
+        return Page(items=promotions[offset : offset + limit], total=len(promotions))
+
+    def replace_promotion(self, tenant: str, promotion: Promotion, *, drop_codes: bool) -> None:
+        with self._lock:
+            state = self._tenants[tenant]
+            state.promotions[promotion.id] = promotion
+            if drop_codes:
+                self._drop_codes(state, promotion.id, list(state.promotion_codes[promotion.id]))
+
+    def delete_promotion(self, tenant: str, promotion_id: str) -> bool:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            if state is None or promotion_id not in state.promotions:
+                return False
+            self._drop_codes(state, promotion_id, list(state.promotion_codes[promotion_id]))
+            del state.promotions[promotion_id], state.promotion_codes[promotion_id]
+            return True
+
+    def add_promotion_codes(self, tenant: str, promotion: Promotion, codes: list[PromotionCode], limit: int) -> None:
+        with self._lock:
+            state = self._tenants[tenant]
+            strings = [c.code for c in codes]
+            clash = {s for s in strings if s in state.promotion_of_code}
+            clash |= {s for s in strings if strings.count(s) > 1} if len(set(strings)) != len(strings) else set()
+            if clash:
+                raise CodesTaken(clash)
+            existing = state.promotion_codes[promotion.id]
+            if len(existing) + len(codes) > limit:
+                raise QuotaExceeded()
+            existing.update((c.code, c) for c in codes)
+            state.promotion_of_code.update((c.code, promotion.id) for c in codes)
+            state.promotions[promotion.id] = promotion
+
+    def list_promotion_codes(self, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            codes = list(state.promotion_codes.get(promotion_id, {}).values()) if state else []
+        return Page(items=codes[offset : offset + limit], total=len(codes))
+
+    def promotion_code_count(self, tenant: str, promotion_id: str) -> int:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return len(state.promotion_codes.get(promotion_id, {})) if state else 0
+
+    def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            if state is None or promotion_id not in state.promotion_codes:
+                return 0
+            return self._drop_codes(state, promotion_id, codes)
+
+    @staticmethod
+    def _drop_codes(state: _Tenant, promotion_id: str, codes: Iterable[str]) -> int:
+        own = state.promotion_codes[promotion_id]
+        dropped = 0
+        for code in codes:
+            if own.pop(code, None) is not None:
+                del state.promotion_of_code[code]
+                dropped += 1
+        return dropped
+
     def reset(self, tenant: str | None = None) -> None:
         with self._lock:
             if tenant is None:
                 self._tenants.clear()
+                self._tokens.clear()
             else:
                 self._tenants.pop(tenant, None)
+                self._tokens = {k: t for k, t in self._tokens.items() if t.tenant != tenant}

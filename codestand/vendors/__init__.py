@@ -7,12 +7,6 @@ from typing import Protocol
 from codestand.errors import CodestandError
 
 
-class Rendered(Protocol):
-    status: int
-    body: bytes
-    headers: dict[str, str]
-
-
 class Renderer(Protocol):
     def __call__(self, error: CodestandError) -> "ErrorResponse": ...
 
@@ -30,7 +24,13 @@ class ErrorResponse:
 
 
 def renderer_for(path: str) -> Renderer:
-    """The vendor whose client sent `path`: the two vendors' prefixes never overlap."""
-    from codestand.vendors import thoughtindustries
+    """The vendor whose client sent `path`: the two vendors' prefixes never overlap.
 
+    Paths of neither vendor (the spec, Swagger UI, unknown ones) answer in Thought Industries'
+    shape, the plainer of the two.
+    """
+    from codestand.vendors import moltin, thoughtindustries
+
+    if path.startswith(("/v2/", "/oauth/")) or path in ("/v2", "/oauth"):
+        return moltin.render
     return thoughtindustries.render

@@ -1,0 +1,89 @@
+"""Moltin's JSON for promotions, codes and paginated lists."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from connexion.lifecycle import ConnexionRequest
+
+from codestand.domain.clock import iso_millis
+from codestand.domain.models import Page, Promotion, PromotionCode
+
+DEFAULT_LIMIT = 100  # page[limit] default and maximum [doc]
+
+
+def promotion(p: Promotion) -> dict:
+    """The promotion object in the vendor page's field order; optional fields only when set."""
+    body = {
+        "type": "promotion",
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "enabled": p.enabled,
+    }
+    if p.automatic is not None:
+        body["automatic"] = p.automatic
+    body.update(
+        promotion_type=p.promotion_type,
+        schema=p.schema,
+        start=rfc3339(p.start),
+        end=rfc3339(p.end),
+        **p.extras,
+        created_at=iso_millis(p.created_at),
+        updated_at=iso_millis(p.updated_at),
+    )
+    return body
+
+
+def code(c: PromotionCode) -> dict:
+    body: dict = {"code": c.code}
+    if c.uses is not None:
+        body["uses"] = c.uses  # absent means unlimited [doc]
+    if c.user is not None:
+        body["user"] = c.user
+    body["consume_unit"] = c.consume_unit
+    return body
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2017-11-13T00:00:00Z`, as the vendor returns `start` and `end` [doc]."""
+    utc = moment.astimezone(timezone.utc)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{utc.microsecond // 1000:03d}Z" if utc.microsecond else "Z")
+
+
+def paging(request: ConnexionRequest) -> tuple[int, int]:
+    """`page[limit]` and `page[offset]`, already checked against the spec."""
+    limit = request.query_params.get("page[limit]")
+    offset = request.query_params.get("page[offset]")
+    return (int(limit) if limit else DEFAULT_LIMIT), (int(offset) if offset else 0)
+
+
+def envelope(request: ConnexionRequest, page: Page, data: list[dict], *, limit: int, offset: int) -> dict:
+    """`{data, links, meta}`; links are full URLs on the host the client called [doc]."""
+    extra = "".join(f"&{k}={v}" for k, v in request.query_params.items() if not k.startswith("page["))
+    base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+
+    def link(at: int) -> str:
+        return f"{base}?page[limit]={limit}&page[offset]={at}{extra}"
+
+    last = ((page.total - 1) // limit) * limit if page.total else 0
+    return {
+        "data": data,
+        "links": {
+            "current": link(offset),
+            "first": link(0),
+            "last": link(last),
+            "prev": link(max(offset - limit, 0)) if offset > 0 else None,
+            "next": link(offset + limit) if offset + limit < page.total else None,
+        },
+        "meta": {
+            "page": {
+                "limit": limit,
+                "offset": offset,
+                "current": offset // limit + 1,
+                "total": -(-page.total // limit),
+            },
+            "results": {"total": page.total},
+        },
+    }
