@@ -44,3 +44,19 @@ def ti(client) -> TestClient:
     """A client that sends a Thought Industries API key on every request."""
     client.headers["Authorization"] = f"Bearer {TI_KEY}"
     return client
+
+
+@pytest.fixture
+def moltin(client) -> TestClient:
+    """A client holding a client_credentials token of store `store-1`."""
+    client.headers["Authorization"] = f"Bearer {token_for(client, 'store-1')}"
+    return client
+
+
+def token_for(client: TestClient, client_id: str, grant: str = "client_credentials") -> str:
+    form = {"grant_type": grant, "client_id": client_id}
+    if grant == "client_credentials":
+        form["client_secret"] = "secret"
+    response = client.post("/oauth/access_token", data=form)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]

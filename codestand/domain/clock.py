@@ -7,25 +7,38 @@ from datetime import datetime, timedelta, timezone
 
 
 class Clock:
-    """Wall-clock time plus an offset that tests may set or advance."""
+    """Wall-clock time, shifted by an offset that tests may set or advance, or frozen."""
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
+        self._frozen: datetime | None = None
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        frozen = self._frozen
+        return frozen if frozen is not None else datetime.now(timezone.utc) + self._offset
 
     def set(self, moment: datetime) -> None:
+        """From now on, time runs on from `moment`."""
         with self._lock:
+            self._frozen = None
             self._offset = moment - datetime.now(timezone.utc)
+
+    def freeze(self, moment: datetime) -> None:
+        """Time stands at `moment` until advanced, so tests can assert exact timestamps."""
+        with self._lock:
+            self._frozen = moment
 
     def advance(self, by: timedelta) -> None:
         with self._lock:
-            self._offset += by
+            if self._frozen is not None:
+                self._frozen += by
+            else:
+                self._offset += by
 
     def reset(self) -> None:
         with self._lock:
+            self._frozen = None
             self._offset = timedelta(0)
 
 

@@ -44,6 +44,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "parameter": (400, "Bad Request", "{field} is invalid: {message}"),
     # Rules on well-formed requests.
     "start_after_end": (422, "Unprocessable Entity", "end must be after start"),
+    ("maxItems", "data.codes"): (400, "Too many promotion codes", "Only {limit} promotion codes are allowed per promotion"),
     "too_many_codes": (400, "Too many promotion codes", "Only {limit} promotion codes are allowed per promotion"),  # [doc]
     "too_many_promotions": (400, "Too many promotions", "Only {limit} promotions are allowed per store"),
     "codes_on_automatic": (422, "No codes allowed", "Cannot add codes to an automatic promotion"),  # [doc]

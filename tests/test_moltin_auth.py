@@ -1,0 +1,165 @@
+"""Moltin's OAuth token endpoint and the bearer check on every `/v2/` route."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from codestand.settings import Settings
+from tests.conftest import token_for
+
+UNAUTHORIZED = {"errors": [{"status": 401, "title": "Unable to validate access token"}]}
+NOW = datetime(2024, 5, 10, 15, 25, 21, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock(clock):
+    clock.freeze(NOW)
+    return clock
+
+
+def test_client_credentials_token(client):
+    response = client.post(
+        "/oauth/access_token", data={"grant_type": "client_credentials", "client_id": "store", "client_secret": "s"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body.pop("access_token")) == 40
+    assert body == {
+        "token_type": "Bearer",
+        "expires": math.floor(NOW.timestamp()) + 3600,
+        "expires_in": 3600,
+        "identifier": "client_credentials",
+    }
+
+
+def test_implicit_token_is_refused_on_promotions(client):
+    token = token_for(client, "store", grant="implicit")
+    response = client.get("/v2/promotions", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert response.json() == {"errors": [{"status": 403, "title": "Forbidden"}]}
+
+
+@pytest.mark.parametrize(
+    ("form", "errors"),
+    [
+        (
+            {"client_id": "s", "client_secret": "x"},
+            [{"status": 400, "title": "required", "detail": "grant_type is required", "source": "grant_type"}],
+        ),
+        (
+            {"grant_type": "password", "client_id": "s"},
+            [
+                {
+                    "status": 400,
+                    "title": "unsupported_grant_type",
+                    "detail": "grant_type must be client_credentials or implicit",
+                    "source": "grant_type",
+                }
+            ],
+        ),
+        (
+            {"grant_type": "client_credentials", "client_secret": "x"},
+            [{"status": 400, "title": "required", "detail": "client_id is required", "source": "client_id"}],
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "s"},
+            [
+                {
+                    "status": 400,
+                    "title": "required",
+                    "detail": "client_secret is required for the client_credentials grant",
+                    "source": "client_secret",
+                }
+            ],
+        ),
+    ],
+    ids=["no-grant", "unknown-grant", "no-client-id", "no-secret"],
+)
+def test_token_request_problems(client, form, errors):
+    response = client.post("/oauth/access_token", data=form)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"errors": errors}
+
+
+def test_token_endpoint_wants_a_form(client):
+    response = client.post("/oauth/access_token", json={"grant_type": "implicit", "client_id": "s"})
+    assert response.status_code == 415
+    assert response.json() == {
+        "errors": [
+            {
+                "status": 415,
+                "title": "Unsupported Media Type",
+                "detail": "The Content-Type of this request is not supported",
+            }
+        ]
+    }
+
+
+class TestConfiguredClients:
+    @pytest.fixture
+    def settings(self):
+        return Settings(access_log=False, moltin_clients=(("store-a", "right"),))
+
+    def test_right_secret(self, client):
+        form = {"grant_type": "client_credentials", "client_id": "store-a", "client_secret": "right"}
+        assert client.post("/oauth/access_token", data=form).status_code == 200
+
+    @pytest.mark.parametrize(
+        "form",
+        [
+            {"grant_type": "client_credentials", "client_id": "store-a", "client_secret": "wrong"},
+            {"grant_type": "client_credentials", "client_id": "store-b", "client_secret": "right"},
+            {"grant_type": "implicit", "client_id": "store-b"},
+        ],
+        ids=["wrong-secret", "unknown-client", "unknown-client-implicit"],
+    )
+    def test_refused(self, client, form):
+        response = client.post("/oauth/access_token", data=form)
+        assert response.status_code == 401
+        assert response.json() == {
+            "errors": [
+                {"status": 401, "title": "Unauthorized", "detail": "The client_id and client_secret are not valid"}
+            ]
+        }
+
+    def test_implicit_needs_no_secret(self, client):
+        assert client.post("/oauth/access_token", data={"grant_type": "implicit", "client_id": "store-a"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer nonsense", "Bearer", "Basic abc", "Bearer  "],
+    ids=["missing", "unknown-token", "empty", "basic", "blank"],
+)
+def test_v2_needs_a_live_token(client, header):
+    headers = {"Authorization": header} if header is not None else {}
+    response = client.get("/v2/promotions", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == UNAUTHORIZED
+
+
+def test_token_lapses_after_an_hour_by_the_clock(client, clock):
+    token = token_for(client, "store")
+    headers = {"Authorization": f"Bearer {token}"}
+    clock.advance(timedelta(seconds=3599))
+    assert client.get("/v2/promotions", headers=headers).status_code == 200
+    clock.advance(timedelta(seconds=1))
+    response = client.get("/v2/promotions", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == UNAUTHORIZED
+
+
+def test_old_sdk_bearer_colon_form(client):
+    token = token_for(client, "store")
+    response = client.get("/v2/promotions", headers={"Authorization": f"Bearer: {token}"})
+    assert response.status_code == 200
+
+
+def test_colon_form_is_not_a_thought_industries_key(client):
+    response = client.get("/incoming/v2/ping", headers={"Authorization": "Bearer: key"})
+    assert response.status_code == 401
+    assert response.content == b""
