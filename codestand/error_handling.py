@@ -61,7 +61,14 @@ def as_codestand_error(exc: Exception) -> CodestandError:
 
 
 def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    error = as_codestand_error(exc)
+    try:
+        return _respond(request, as_codestand_error(exc))
+    except Exception as failure:  # an error path that fails must still answer in shape
+        log.error("error while rendering an error", exc_info=failure)
+        return _respond(request, errors.InternalError())
+
+
+def _respond(request: ConnexionRequest, error: CodestandError) -> ConnexionResponse:
     if isinstance(error, errors.MethodNotAllowed):
         allow = services_of(request.scope).routes.allow(request.url.path)
         error.headers = {"Allow": allow} if allow else {}

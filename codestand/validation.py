@@ -114,7 +114,10 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[Problem]:
 
 
 def _instance_params(error: ValidationError) -> dict[str, t.Any]:
-    return {k: v for k, v in error.instance.items() if isinstance(v, str)} if isinstance(error.instance, dict) else {}
+    """The object's own values, for messages that name them (`promotion_type x_for_y`)."""
+    if not isinstance(error.instance, dict):
+        return {}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in error.instance.items() if not isinstance(v, (dict, list))}
 
 
 def _discriminated(error: ValidationError, prefix: str) -> list[Problem]:

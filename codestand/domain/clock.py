@@ -45,7 +45,8 @@ class Clock:
 def iso_millis(moment: datetime) -> str:
     """`2025-05-10T15:25:21.164Z`: how both vendors' JavaScript back ends print an instant."""
     utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Not strftime: glibc prints year 321 as `321`, not the `0321` ISO 8601 asks for.
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc:%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 def parse_datetime(value: str) -> datetime:

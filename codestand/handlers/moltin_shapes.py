@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from connexion.lifecycle import ConnexionRequest
 
@@ -47,9 +47,8 @@ def code(c: PromotionCode) -> dict:
 
 def rfc3339(moment: datetime) -> str:
     """`2017-11-13T00:00:00Z`, as the vendor returns `start` and `end` [doc]."""
-    utc = moment.astimezone(timezone.utc)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    return text + (f".{utc.microsecond // 1000:03d}Z" if utc.microsecond else "Z")
+    text = iso_millis(moment)
+    return text if text[-5:] != ".000Z" else text[:-5] + "Z"
 
 
 def paging(request: ConnexionRequest) -> tuple[int, int]:

@@ -71,6 +71,13 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     ),  # [doc]
 }
 
+class _Params(dict):
+    """Message values; one a template names but the problem lacks prints as `?`, never fails."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 _ORDER = {key: index for index, key in enumerate(MESSAGES)}
 _TYPE_WORDS = {
     "string": "a string",
@@ -106,7 +113,7 @@ def error_object(problem: Problem, status: int | None = None) -> dict:
         params["limit"] = ", ".join(map(str, params["limit"]))
     obj: dict = {"status": status or own_status, "title": title}
     if template is not None:
-        obj["detail"] = template.format(**params)
+        obj["detail"] = template.format_map(_Params(params))
     if problem.field:
         obj["source"] = problem.field
     return obj

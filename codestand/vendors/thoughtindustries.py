@@ -67,6 +67,13 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "internal": (500, "Internal server error."),
 }
 
+class _Params(dict):
+    """Message values; one a template names but the problem lacks prints as `?`, never fails."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 _ORDER = {key: index for index, key in enumerate(MESSAGES)}
 
 _TYPE_WORDS = {
@@ -98,7 +105,7 @@ def message(problem: Problem) -> str:
     params["field"] = problem.field or "body"
     params["expected"] = _TYPE_WORDS.get(params.get("expected"), params.get("expected"))
     params["format"] = _FORMAT_WORDS.get(params.get("format"), "well formed")
-    return template.format(**params)
+    return template.format_map(_Params(params))
 
 
 def render(error: CodestandError) -> ErrorResponse:
