@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling
+from codestand import error_handling, spec
 from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
@@ -17,8 +15,6 @@ from codestand.routes import RouteTable
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
 from codestand.validation import VALIDATOR_MAP
-
-SPEC_DIR = Path(__file__).resolve().parent
 
 
 def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> AsyncApp:
@@ -32,15 +28,14 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         store=store or open_storage(settings.storage),
         clock=clock or Clock(),
         seed=load_seed(settings.seed or DEFAULT_SEED),
-        routes=RouteTable(SPEC_DIR / "openapi.yaml"),
+        routes=RouteTable(spec.load()),
     )
     app = AsyncApp(
         __name__,
-        specification_dir=SPEC_DIR,
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
     )
-    app.add_api("openapi.yaml", name="vendors")
+    app.add_api(spec.load(), name="vendors")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     error_handling.install(app)

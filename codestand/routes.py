@@ -7,18 +7,14 @@ Starlette's router names only the methods of the first route that matched the pa
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-import yaml
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 class RouteTable:
-    def __init__(self, *spec_files: Path) -> None:
+    def __init__(self, *specs: dict) -> None:
         self._routes: list[tuple[re.Pattern[str], str]] = []
-        for spec_file in spec_files:
-            spec = yaml.load(spec_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        for spec in specs:
             for template, item in spec.get("paths", {}).items():
                 pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
                 methods = ", ".join(m.upper() for m in _METHODS if m in item)
