@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from codestand.errors import CodestandError, Problem
+from codestand.errors import CodestandError
 from codestand.vendors import ErrorResponse
+from codestand.vendors.messages import MessageTable
 
 # key or (key, field) -> (status, title, detail template or None)
 MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
@@ -71,61 +72,36 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     ),  # [doc]
 }
 
-class _Params(dict):
-    """Message values; one a template names but the problem lacks prints as `?`, never fails."""
-
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
-_ORDER = {key: index for index, key in enumerate(MESSAGES)}
-_TYPE_WORDS = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "array": "an array",
-    "object": "an object",
-}
-_FORMAT_WORDS = {
-    "uuid": "a UUID",
-    "date": "a date (yyyy-mm-dd)",
-    "date-time": "an RFC 3339 date-time",
-    "date|date-time": "a date (yyyy-mm-dd) or an RFC 3339 date-time",
-}
+TABLE = MessageTable(
+    MESSAGES,
+    formats={
+        "uuid": "a UUID",
+        "date": "a date (yyyy-mm-dd)",
+        "date-time": "an RFC 3339 date-time",
+        "date|date-time": "a date (yyyy-mm-dd) or an RFC 3339 date-time",
+    },
+)
 
 
-def _entry(problem: Problem) -> tuple[str | tuple[str, str | None], tuple[int, str, str | None]]:
-    for key in ((problem.key, problem.field), problem.key):
-        if key in MESSAGES:
-            return key, MESSAGES[key]
-    return "malformed", MESSAGES["malformed"]
-
-
-def error_object(problem: Problem, status: int | None = None) -> dict:
-    _, (own_status, title, template) = _entry(problem)
-    params = dict(problem.params)
-    params["field"] = problem.field or "body"
-    params["name"] = (problem.field or "body").rsplit(".", 1)[-1]
-    params["expected"] = _TYPE_WORDS.get(params.get("expected"), params.get("expected"))
-    params["format"] = _FORMAT_WORDS.get(params.get("format"), "well formed")
-    if isinstance(params.get("limit"), list):
-        params["limit"] = ", ".join(map(str, params["limit"]))
-    obj: dict = {"status": status or own_status, "title": title}
-    if template is not None:
-        obj["detail"] = template.format_map(_Params(params))
-    if problem.field:
-        obj["source"] = problem.field
-    return obj
+def error_objects(table: MessageTable, error: CodestandError) -> tuple[int, list[dict]]:
+    """JSON:API-style error objects, those of the first problem's status only, each once."""
+    objects = []
+    for problem in table.sorted(error.problems):
+        _, (status, title, template) = table.lookup(problem)
+        obj: dict = {"status": status, "title": title}
+        if template is not None:
+            obj["detail"] = table.fill(template, problem)
+        if problem.field:
+            obj["source"] = problem.field
+        objects.append(obj)
+    status = objects[0]["status"]
+    unique = {json.dumps(o, sort_keys=True): o for o in objects if o["status"] == status}
+    return status, list(unique.values())
 
 
 def render(error: CodestandError) -> ErrorResponse:
-    problems = sorted(error.problems, key=lambda p: (_ORDER[_entry(p)[0]], p.field or ""))
-    objects = [error_object(p) for p in problems]
-    if error.status == 500:
+    status, objects = error_objects(TABLE, error)
+    if status == 500:
         # The vendor's 500 carries a request id to report [doc].
         objects = [{**objects[0], "request_id": str(uuid.uuid4())}]
-    status = objects[0]["status"]
-    objects = [o for o in objects if o["status"] == status]
-    unique = list({json.dumps(o, sort_keys=True): o for o in objects}.values())
-    return ErrorResponse(status, json.dumps({"errors": unique}).encode(), error.headers)
+    return ErrorResponse(status, json.dumps({"errors": objects}).encode(), error.headers)

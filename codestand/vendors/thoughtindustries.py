@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 
-from codestand.errors import CodestandError, InvalidRequest, Problem
+from codestand.errors import CodestandError, InvalidRequest
 from codestand.vendors import ErrorResponse
+from codestand.vendors.messages import TYPE_WORDS, MessageTable
 
 MALFORMED, RULE = 400, 422
 
@@ -67,57 +68,27 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "internal": (500, "Internal server error."),
 }
 
-class _Params(dict):
-    """Message values; one a template names but the problem lacks prints as `?`, never fails."""
-
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
-_ORDER = {key: index for index, key in enumerate(MESSAGES)}
-
-_TYPE_WORDS = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "array": "an array",
-    "object": "an object",
-}
-_FORMAT_WORDS = {
-    "uuid": "a UUID",
-    "date": "an ISO 8601 date",
-    "date-time": "an ISO 8601 date-time",
-    "date|date-time": "an ISO 8601 date or date-time",
-}
-
-
-def _entry(problem: Problem) -> tuple[str | tuple[str, str | None], tuple[int, str]]:
-    for key in ((problem.key, problem.field), problem.key):
-        if key in MESSAGES:
-            return key, MESSAGES[key]
-    return "malformed", MESSAGES["malformed"]
-
-
-def message(problem: Problem) -> str:
-    _, (_, template) = _entry(problem)
-    params = dict(problem.params)
-    params["field"] = problem.field or "body"
-    params["expected"] = _TYPE_WORDS.get(params.get("expected"), params.get("expected"))
-    params["format"] = _FORMAT_WORDS.get(params.get("format"), "well formed")
-    return template.format_map(_Params(params))
+TABLE = MessageTable(
+    MESSAGES,
+    types={**TYPE_WORDS, "boolean": "true or false"},
+    formats={
+        "uuid": "a UUID",
+        "date": "an ISO 8601 date",
+        "date-time": "an ISO 8601 date-time",
+        "date|date-time": "an ISO 8601 date or date-time",
+    },
+)
 
 
 def render(error: CodestandError) -> ErrorResponse:
     if error.status == 401:
         # The vendor answers an unauthenticated request with 401 and an empty body [doc].
         return ErrorResponse(401, b"", error.headers)
-    keyed = sorted(error.problems, key=lambda p: (_ORDER[_entry(p)[0]], p.field or ""))
+    problems = TABLE.sorted(error.problems)
     if isinstance(error, InvalidRequest):
         # 400 when anything is malformed, 422 when the body is well formed but breaks rules.
-        status = min(_entry(p)[1][0] for p in keyed)
+        status = min(TABLE.lookup(p)[1][0] for p in problems)
     else:
         status = error.status
-    messages = list(dict.fromkeys(message(p) for p in keyed))
-    body = json.dumps({"errors": messages}).encode()
-    return ErrorResponse(status, body, error.headers)
+    messages = list(dict.fromkeys(TABLE.fill(TABLE.lookup(p)[1][1], p) for p in problems))
+    return ErrorResponse(status, json.dumps({"errors": messages}).encode(), error.headers)
