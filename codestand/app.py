@@ -10,7 +10,7 @@ from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
-from codestand.middleware import BodyLimit, ServicesAndLog
+from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
 from codestand.routes import RouteTable
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         store=store or open_storage(settings.storage),
         clock=clock or Clock(),
         seed=load_seed(settings.seed or DEFAULT_SEED),
-        routes=RouteTable(spec.load()),
+        routes=RouteTable(spec.load(), spec.load("control.yaml")),
     )
     app = AsyncApp(
         __name__,
@@ -36,8 +36,11 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         security_map={"bearer": ColonBearer},
     )
     app.add_api(spec.load(), name="vendors")
+    app.add_api(spec.load("control.yaml"), name="control")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
+    if settings.admin_token:
+        app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin
     return app

@@ -1,14 +1,15 @@
-"""Two small ASGI middlewares around Connexion's stack."""
+"""Small ASGI middlewares around Connexion's stack."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.context import SCOPE_KEY, Services
-from codestand.errors import PayloadTooLarge, Problem
+from codestand.errors import PayloadTooLarge, Problem, Unauthorized
 
 access_log = logging.getLogger("codestand.access")
 
@@ -75,3 +76,23 @@ class BodyLimit:
             return message
 
         await self.app(scope, receive_limited, send)
+
+
+class AdminGate:
+    """With `--admin-token`, control-plane routes (and their spec and UI) need that bearer token."""
+
+    PREFIX = "/__codestand"
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.PREFIX):
+            given = b""
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    given = value[:7].lower() + value[7:]
+            if not hmac.compare_digest(given, self.expected):
+                raise Unauthorized()
+        await self.app(scope, receive, send)

@@ -19,6 +19,8 @@ class Settings:
     ti_api_keys: tuple[str, ...] = ()
     # Empty: any Moltin client_id and secret are accepted; else only these (id, secret) pairs.
     moltin_clients: tuple[tuple[str, str], ...] = ()
+    # When set, every control-plane route needs `Authorization: Bearer <admin_token>`.
+    admin_token: str | None = None
     # Request bodies above this many bytes are refused with 413 before they are read whole.
     max_body_bytes: int = 1_048_576
     # One log line per request (method, path, status, milliseconds).

@@ -18,6 +18,10 @@ class Clock:
         frozen = self._frozen
         return frozen if frozen is not None else datetime.now(timezone.utc) + self._offset
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
     def set(self, moment: datetime) -> None:
         """From now on, time runs on from `moment`."""
         with self._lock:

@@ -38,6 +38,14 @@ class Storage(abc.ABC):
     def put_catalog_items(self, tenant: str, kind: str, items: Iterable[CatalogItem]) -> None:
         """Add or replace items of the tenant's catalog."""
 
+    @abc.abstractmethod
+    def catalog(self, tenant: str) -> dict[str, list[CatalogItem]]:
+        """The tenant's own items of every kind, in the order they were first added."""
+
+    @abc.abstractmethod
+    def replace_catalog(self, tenant: str, items: dict[str, list[CatalogItem]]) -> None:
+        """Make these the tenant's own items, of every kind at once."""
+
     # Redemption code groups ------------------------------------------------------------
     @abc.abstractmethod
     def create_group(self, tenant: str, group: RedemptionGroup, codes: list[str]) -> None:
@@ -112,7 +120,12 @@ class Storage(abc.ABC):
     def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:
         """Delete those of `codes` the promotion has; how many were deleted."""
 
-    # Whole store ------------------------------------------------------------------------
+    # Whole store ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be read (the control plane's health check)."""
+
+    # ------------------------------------------------------------------------
     @abc.abstractmethod
     def reset(self, tenant: str | None = None) -> None:
         """Forget everything, or everything of one tenant."""

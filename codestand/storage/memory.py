@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
-from codestand.storage.base import CodesTaken, QuotaExceeded, Storage
+from codestand.storage.base import CATALOG_KINDS, CodesTaken, QuotaExceeded, Storage
 
 _SORT_KEYS = {
     "label": lambda g: (g.label.casefold(), g.label),
@@ -45,6 +45,22 @@ class MemoryStorage(Storage):
     def put_catalog_items(self, tenant: str, kind: str, items: Iterable[CatalogItem]) -> None:
         with self._lock:
             self._tenants[tenant].catalog[kind].update((item.id, item) for item in items)
+
+    def catalog(self, tenant: str) -> dict[str, list[CatalogItem]]:
+        with self._lock:
+            own = self._tenants[tenant].catalog if tenant in self._tenants else {}
+            return {kind: list(own.get(kind, {}).values()) for kind in CATALOG_KINDS}
+
+    def replace_catalog(self, tenant: str, items: dict[str, list[CatalogItem]]) -> None:
+        with self._lock:
+            catalog = self._tenants[tenant].catalog
+            catalog.clear()
+            for kind, entries in items.items():
+                catalog[kind].update((item.id, item) for item in entries)
+
+    def ping(self) -> None:
+        with self._lock:
+            return None
 
     def create_group(self, tenant: str, group: RedemptionGroup, codes: list[str]) -> None:
         with self._lock:

@@ -29,8 +29,10 @@ def renderer_for(path: str) -> Renderer:
     Paths of neither vendor (the spec, Swagger UI, unknown ones) answer in Thought Industries'
     shape, the plainer of the two.
     """
-    from codestand.vendors import moltin, thoughtindustries
+    from codestand.vendors import control, moltin, thoughtindustries
 
     if path.startswith(("/v2/", "/oauth/")) or path in ("/v2", "/oauth"):
         return moltin.render
+    if path.startswith("/__codestand"):
+        return control.render
     return thoughtindustries.render

@@ -1,0 +1,119 @@
+"""The control plane (`/__codestand/...`, described in `control.yaml`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from connexion.lifecycle import ConnexionResponse
+
+from codestand import __version__
+from codestand.context import current
+from codestand.domain import redemption_groups
+from codestand.domain.clock import iso_millis, parse_datetime
+from codestand.domain.models import CatalogItem
+from codestand.errors import CodestandError, Problem
+from codestand.storage.base import CATALOG_KINDS
+
+
+class StorageUnavailable(CodestandError):
+    status = 503
+    default_key = "storage_unavailable"
+
+
+async def health() -> dict:
+    s = current()
+    try:
+        s.store.ping()
+    except Exception as exc:  # any failure of the store is what this route reports
+        raise StorageUnavailable(Problem("storage_unavailable", params={"reason": str(exc)})) from None
+    return {"status": "ok", "storage": s.settings.storage.split(":", 1)[0], "version": __version__}
+
+
+async def reset_all() -> tuple[None, int]:
+    s = current()
+    s.store.reset()
+    s.clock.reset()
+    return None, 204
+
+
+async def reset_tenant(tenant: str) -> tuple[None, int]:
+    current().store.reset(tenant)
+    return None, 204
+
+
+async def get_catalog(tenant: str) -> dict:
+    return _catalog_body(current().store.catalog(tenant))
+
+
+async def add_catalog(tenant: str, body: dict) -> dict:
+    store = current().store
+    for kind, entries in _items(body).items():
+        store.put_catalog_items(tenant, kind, entries)
+    return _catalog_body(store.catalog(tenant))
+
+
+async def replace_catalog(tenant: str, body: dict) -> dict:
+    store = current().store
+    store.replace_catalog(tenant, _items(body))
+    return _catalog_body(store.catalog(tenant))
+
+
+async def group_codes(tenant: str, id: str, format: str = "json"):
+    store = current().store
+    redemption_groups.get(store, tenant, id)
+    codes = store.group_codes(tenant, id)
+    if format == "csv":
+        # One code a line under a `code` header: what a spreadsheet of the admin UI's export holds.
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["code", "redeemed"])
+        writer.writerows([code, "false"] for code in codes)
+        return ConnexionResponse(status_code=200, body=out.getvalue(), mimetype="text/csv", content_type="text/csv; charset=utf-8")
+    # The spec offers two content types, so Connexion wants the one chosen named.
+    return {"codes": [{"code": code, "redeemed": False} for code in codes]}, 200, {"Content-Type": "application/json"}
+
+
+async def get_clock() -> dict:
+    return _clock_body()
+
+
+async def set_clock(body: dict) -> dict:
+    clock = current().clock
+    moment = parse_datetime(body["now"])
+    if body.get("frozen"):
+        clock.freeze(moment)
+    else:
+        clock.set(moment)
+    return _clock_body()
+
+
+async def advance_clock(body: dict) -> dict:
+    current().clock.advance(timedelta(seconds=body["seconds"]))
+    return _clock_body()
+
+
+async def reset_clock() -> dict:
+    current().clock.reset()
+    return _clock_body()
+
+
+def _clock_body() -> dict:
+    clock = current().clock
+    return {"now": iso_millis(clock.now()), "frozen": clock.frozen}
+
+
+def _items(body: dict) -> dict[str, list[CatalogItem]]:
+    return {
+        kind: [CatalogItem(id=e["id"].lower(), name=e.get("title", e.get("name"))) for e in body.get(kind, [])]
+        for kind in CATALOG_KINDS
+        if kind in body
+    }
+
+
+def _catalog_body(catalog: dict[str, list[CatalogItem]]) -> dict:
+    return {
+        kind: [{"id": i.id, ("title" if kind == "courses" else "name"): i.name} for i in catalog.get(kind, [])]
+        for kind in CATALOG_KINDS
+    }

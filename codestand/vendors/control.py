@@ -1,0 +1,32 @@
+"""The control plane's own error shape: Moltin-style error objects, with texts of its own."""
+
+from __future__ import annotations
+
+import json
+
+from codestand.errors import CodestandError
+from codestand.vendors import ErrorResponse
+from codestand.vendors.messages import MessageTable
+from codestand.vendors.moltin import MESSAGES as MOLTIN, error_objects
+
+MESSAGES = {
+    # Schema problems read the same as Moltin's.
+    **{key: entry for key, entry in MOLTIN.items() if entry[0] == 400 and key not in ("too_many_codes", "too_many_promotions")},
+    "unauthorized": (401, "Unauthorized", "This control route needs the admin token: Authorization: Bearer <token>"),
+    "group_not_found": (404, "Not Found", "No redemption code group with this id for this tenant"),
+    "not_found": (404, "Not Found", "The requested resource was not found"),
+    "method_not_allowed": (405, "Method Not Allowed", "This method is not allowed on this resource"),
+    "payload_too_large": (413, "Payload Too Large", "The request body is larger than {limit} bytes"),
+    "unsupported_media_type": (415, "Unsupported Media Type", "The Content-Type of this request is not supported"),
+    "storage_unavailable": (503, "Service Unavailable", "The storage does not answer: {reason}"),
+    "malformed": (400, "Bad Request", "The request is not valid"),
+    "rule": (422, "Unprocessable Entity", "The request breaks a rule"),
+    "internal": (500, "Internal Server Error", "Something went wrong in the stand-in; the server log has the details"),
+}
+
+TABLE = MessageTable(MESSAGES, formats={"date-time": "an RFC 3339 date-time"})
+
+
+def render(error: CodestandError) -> ErrorResponse:
+    status, objects = error_objects(TABLE, error)
+    return ErrorResponse(status, json.dumps({"errors": objects}).encode(), error.headers)
