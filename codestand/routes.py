@@ -15,8 +15,10 @@ class RouteTable:
     def __init__(self, *specs: dict) -> None:
         self._routes: list[tuple[re.Pattern[str], str]] = []
         for spec in specs:
+            # Paths are relative to the spec's server URL (`/__codestand` for the control plane).
+            base = (spec.get("servers") or [{"url": "/"}])[0]["url"].rstrip("/")
             for template, item in spec.get("paths", {}).items():
-                pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+                pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base + template))
                 methods = ", ".join(m.upper() for m in _METHODS if m in item)
                 self._routes.append((re.compile(f"^{pattern}$"), methods))
 

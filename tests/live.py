@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import socket
@@ -54,3 +55,19 @@ def serving(*args: str, env: dict[str, str] | None = None, timeout: float = 20.0
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+_shared: dict[str, str] = {}
+
+
+def shared_server() -> str:
+    """One server for a whole test run, started on first use and stopped when Python exits.
+
+    For tests that need a server before fixtures exist (Schemathesis builds its examples, and
+    asks for credentials, while pytest collects).
+    """
+    if "base" not in _shared:
+        running = serving("--quiet")
+        _shared["base"] = running.__enter__()
+        atexit.register(running.__exit__, None, None, None)
+    return _shared["base"]

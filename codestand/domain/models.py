@@ -36,6 +36,17 @@ class RedemptionGroup:
 
 
 @dataclass(frozen=True)
+class RedemptionEvent:
+    """A learner redeemed a Thought Industries code (the vendor's `redemptionCodeRedeem` event)."""
+
+    id: str
+    code: str
+    group_id: str
+    user_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a list and the size of the whole list."""
 
@@ -80,3 +91,8 @@ class PromotionCode:
     uses: int | None = None
     user: str | None = None
     consume_unit: str = "per_cart"
+    used: int = 0  # how many times a shopper has used it
+
+    @property
+    def uses_left(self) -> int | None:
+        return None if self.uses is None else self.uses - self.used

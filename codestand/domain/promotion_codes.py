@@ -9,7 +9,7 @@ from codestand.domain import promotions
 from codestand.domain.clock import Clock
 from codestand.domain.models import Page, Promotion, PromotionCode
 from codestand.errors import Conflict, InvalidRequest, NotFound, Problem, RuleViolation
-from codestand.storage.base import CodesTaken, QuotaExceeded, Storage
+from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage
 
 MAX_CODES = 1000  # per promotion [doc]
 
@@ -59,3 +59,28 @@ def delete_one(store: Storage, tenant: str, promotion_id: str, code: str) -> Non
     promotions.get(store, tenant, promotion_id)
     if not store.delete_promotion_codes(tenant, promotion_id, [code]):
         raise NotFound(Problem("code_not_found", params={"code": code}))
+
+
+def use(store: Storage, clock: Clock, tenant: str, code: str, user: str | None) -> tuple[Promotion, PromotionCode]:
+    """A shopper applies a code: checked against the promotion and the code, then counted.
+
+    Refusals name why: an unknown code (the vendor's cart answer [doc]), a disabled, not yet
+    started or expired promotion, a code kept for another user, or one with no uses left.
+    """
+    found = store.find_promotion_code(tenant, code)
+    if found is None:
+        raise NotFound(Problem("unknown_promotion_code", "code", {"code": code}))
+    promotion, entry = found
+    now = clock.now()
+    if not promotion.enabled:
+        raise RuleViolation(Problem("promotion_disabled", "code", {"code": code}))
+    if now < promotion.start:
+        raise RuleViolation(Problem("promotion_not_started", "code", {"code": code}))
+    if promotions.is_expired(promotion, now):
+        raise RuleViolation(Problem("promotion_expired", "code", {"code": code}))
+    if entry.user is not None and entry.user != user:
+        raise RuleViolation(Problem("code_for_another_user", "user", {"code": code}))
+    try:
+        return promotion, store.use_promotion_code(tenant, promotion.id, code)
+    except AlreadyUsed:
+        raise RuleViolation(Problem("code_used_up", "code", {"code": code, "uses": entry.uses})) from None

@@ -7,13 +7,11 @@ express: the catalog, and whether the tenant's code space still holds the codes 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 
-from codestand.domain import catalog, codes
+from codestand.domain import catalog, codes, cursors
 from codestand.domain.clock import Clock, iso_millis, parse_datetime
 from codestand.domain.models import Page, RedemptionGroup
 from codestand.errors import Conflict, InvalidRequest, NotFound, Problem, RuleViolation
@@ -73,28 +71,13 @@ def list_page(
     store: Storage, tenant: str, *, cursor: str | None, query: str | None, sort: str | None
 ) -> tuple[Page, str | None]:
     """One page of 50 and the cursor of the next page (None on the last)."""
-    offset = _offset(cursor) if cursor else 0
+    offset = cursors.offset(cursor, "groups") if cursor else 0
     field, _, direction = (sort or "").partition(":")
     page = store.list_groups(
         tenant, query=query or None, sort=field or None, descending=direction == "desc", offset=offset, limit=PAGE_SIZE
     )
     after = offset + len(page.items)
-    return page, (_cursor(after) if after < page.total else None)
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"groups:{offset}".encode()).decode().rstrip("=")
-
-
-def _offset(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        if prefix == "groups" and number.isdigit() and len(number) < 10:
-            return int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidRequest(Problem("invalid_cursor", "cursor"))
+    return page, (cursors.cursor(after, "groups") if after < page.total else None)
 
 
 def _instant(body: dict[str, Any], field: str) -> str | None:

@@ -10,7 +10,7 @@ from connexion.lifecycle import ConnexionResponse
 
 from codestand import __version__
 from codestand.context import current
-from codestand.domain import redemption_groups
+from codestand.domain import promotion_codes, redemption_groups, redemptions, snapshots
 from codestand.domain.clock import iso_millis, parse_datetime
 from codestand.domain.models import CatalogItem
 from codestand.errors import CodestandError, Problem
@@ -64,15 +64,44 @@ async def group_codes(tenant: str, id: str, format: str = "json"):
     store = current().store
     redemption_groups.get(store, tenant, id)
     codes = store.group_codes(tenant, id)
+    redeemed = store.redeemed_codes(tenant, id)
     if format == "csv":
         # One code a line under a `code` header: what a spreadsheet of the admin UI's export holds.
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["code", "redeemed"])
-        writer.writerows([code, "false"] for code in codes)
+        writer.writerows([code, "true" if code in redeemed else "false"] for code in codes)
         return ConnexionResponse(status_code=200, body=out.getvalue(), mimetype="text/csv", content_type="text/csv; charset=utf-8")
     # The spec offers two content types, so Connexion wants the one chosen named.
-    return {"codes": [{"code": code, "redeemed": False} for code in codes]}, 200, {"Content-Type": "application/json"}
+    body = {"codes": [{"code": code, "redeemed": code in redeemed} for code in codes]}
+    return body, 200, {"Content-Type": "application/json"}
+
+
+async def redeem(tenant: str, body: dict) -> tuple[dict, int]:
+    s = current()
+    group, event = redemptions.redeem(s.store, s.clock, tenant, body["code"], body["userId"])
+    return {
+        "code": event.code,
+        "redemptionCodeGroupId": group.id,
+        "userId": event.user_id,
+        "redeemedAt": iso_millis(event.occurred_at),
+        "redeemedCodesCount": group.redeemed_codes,
+    }, 201
+
+
+async def use_promotion_code(tenant: str, body: dict) -> tuple[dict, int]:
+    s = current()
+    promotion, code = promotion_codes.use(s.store, s.clock, tenant, body["code"], body.get("user"))
+    return {"code": code.code, "promotion_id": promotion.id, "uses_left": code.uses_left}, 201
+
+
+async def export_snapshot(tenant: str) -> dict:
+    return snapshots.export(current().store, tenant)
+
+
+async def import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
+    snapshots.restore(current().store, tenant, body)
+    return None, 204
 
 
 async def get_clock() -> dict:

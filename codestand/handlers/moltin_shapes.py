@@ -38,7 +38,7 @@ def promotion(p: Promotion) -> dict:
 def code(c: PromotionCode) -> dict:
     body: dict = {"code": c.code}
     if c.uses is not None:
-        body["uses"] = c.uses  # absent means unlimited [doc]
+        body["uses"] = c.uses_left  # uses left; absent means unlimited [doc]
     if c.user is not None:
         body["user"] = c.user
     body["consume_unit"] = c.consume_unit

@@ -11,7 +11,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
+from datetime import datetime
+
+from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
 
 CATALOG_KINDS = ("courses", "bundles", "licenses", "learningPaths", "clients")
 
@@ -26,6 +28,10 @@ class CodesTaken(Exception):
 
 class QuotaExceeded(Exception):
     """The write would take the tenant over a quota; nothing was written."""
+
+
+class AlreadyUsed(Exception):
+    """The code was redeemed already, or has no uses left; nothing was written."""
 
 
 class Storage(abc.ABC):
@@ -73,6 +79,35 @@ class Storage(abc.ABC):
     def group_codes(self, tenant: str, group_id: str) -> list[str]:
         """The codes of a group, in the order they were generated."""
 
+    # Redemptions (a learner using a Thought Industries code) ------------------------------
+    @abc.abstractmethod
+    def find_code(self, tenant: str, code: str) -> tuple[str, bool] | None:
+        """The group a code belongs to and whether it is redeemed, or None if the tenant has no such code."""
+
+    @abc.abstractmethod
+    def redeem_code(self, tenant: str, event: RedemptionEvent) -> RedemptionGroup:
+        """Mark `event.code` redeemed, count it on its group and record the event, at once.
+
+        Raises `AlreadyUsed` (and writes nothing) if the code is redeemed already.
+        """
+
+    @abc.abstractmethod
+    def redeemed_codes(self, tenant: str, group_id: str) -> set[str]: ...
+
+    @abc.abstractmethod
+    def list_redemption_events(
+        self,
+        tenant: str,
+        *,
+        offset: int,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+    ) -> Page:
+        """Events in the order they happened, `start <= occurred_at < end`."""
+
     # Moltin tokens ---------------------------------------------------------------------
     @abc.abstractmethod
     def save_token(self, token: Token) -> None: ...
@@ -117,6 +152,17 @@ class Storage(abc.ABC):
     def promotion_code_count(self, tenant: str, promotion_id: str) -> int: ...
 
     @abc.abstractmethod
+    def find_promotion_code(self, tenant: str, code: str) -> tuple[Promotion, PromotionCode] | None:
+        """The promotion that has `code` in the store, and the code."""
+
+    @abc.abstractmethod
+    def use_promotion_code(self, tenant: str, promotion_id: str, code: str) -> PromotionCode:
+        """Count one use of a code and return it as it now is.
+
+        Raises `AlreadyUsed` (and writes nothing) if it has no uses left.
+        """
+
+    @abc.abstractmethod
     def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:
         """Delete those of `codes` the promotion has; how many were deleted."""
 
@@ -128,4 +174,4 @@ class Storage(abc.ABC):
     # ------------------------------------------------------------------------
     @abc.abstractmethod
     def reset(self, tenant: str | None = None) -> None:
-        """Forget everything, or everything of one tenant."""
+        """Forget everything, or everything of one tenant; tokens stay valid until they lapse."""

@@ -7,8 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
-from codestand.storage.base import CATALOG_KINDS, CodesTaken, QuotaExceeded, Storage
+from dataclasses import replace
+from datetime import datetime
+
+from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
+from codestand.domain.tokens import LIFETIME
+from codestand.storage.base import CATALOG_KINDS, AlreadyUsed, CodesTaken, QuotaExceeded, Storage
 
 _SORT_KEYS = {
     "label": lambda g: (g.label.casefold(), g.label),
@@ -23,6 +27,8 @@ class _Tenant:
     groups: dict[str, RedemptionGroup] = field(default_factory=dict)  # insertion = creation order
     group_codes: dict[str, list[str]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # code -> group id
+    redeemed: set[str] = field(default_factory=set)
+    events: list[RedemptionEvent] = field(default_factory=list)
     codes_by_length: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     promotions: dict[str, Promotion] = field(default_factory=dict)  # insertion = creation order
     promotion_codes: dict[str, dict[str, PromotionCode]] = field(default_factory=dict)
@@ -106,9 +112,61 @@ class MemoryStorage(Storage):
         with self._lock:
             return list(self._tenants[tenant].group_codes.get(group_id, [])) if tenant in self._tenants else []
 
+    def find_code(self, tenant: str, code: str) -> tuple[str, bool] | None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            if state is None or code not in state.codes:
+                return None
+            return state.codes[code], code in state.redeemed
+
+    def redeem_code(self, tenant: str, event: RedemptionEvent) -> RedemptionGroup:
+        with self._lock:
+            state = self._tenants[tenant]
+            if event.code in state.redeemed:
+                raise AlreadyUsed()
+            group = state.groups[event.group_id]
+            group = replace(group, redeemed_codes=group.redeemed_codes + 1)
+            state.groups[group.id] = group
+            state.redeemed.add(event.code)
+            state.events.append(event)
+            return group
+
+    def redeemed_codes(self, tenant: str, group_id: str) -> set[str]:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            if state is None:
+                return set()
+            return {c for c in state.group_codes.get(group_id, []) if c in state.redeemed}
+
+    def list_redemption_events(
+        self,
+        tenant: str,
+        *,
+        offset: int,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+    ) -> Page:
+        with self._lock:
+            events = list(self._tenants[tenant].events) if tenant in self._tenants else []
+        events = [
+            e
+            for e in events
+            if (start is None or e.occurred_at >= start)
+            and (end is None or e.occurred_at < end)
+            and (user_id is None or e.user_id == user_id)
+            and (group_id is None or e.group_id == group_id)
+        ]
+        return Page(items=events[offset : offset + limit], total=len(events))
+
     def save_token(self, token: Token) -> None:
         with self._lock:
             self._tokens[token.token] = token
+            if len(self._tokens) % 1024 == 0:
+                # Lapsed tokens are useless; dropping them now and then keeps memory flat.
+                self._tokens = {k: t for k, t in self._tokens.items() if t.expires_at > token.expires_at - LIFETIME}
 
     def find_token(self, token: str) -> Token | None:
         with self._lock:
@@ -180,6 +238,23 @@ class MemoryStorage(Storage):
             state = self._tenants.get(tenant)
             return len(state.promotion_codes.get(promotion_id, {})) if state else 0
 
+    def find_promotion_code(self, tenant: str, code: str) -> tuple[Promotion, PromotionCode] | None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            owner = state.promotion_of_code.get(code) if state else None
+            if owner is None:
+                return None
+            return state.promotions[owner], state.promotion_codes[owner][code]
+
+    def use_promotion_code(self, tenant: str, promotion_id: str, code: str) -> PromotionCode:
+        with self._lock:
+            codes = self._tenants[tenant].promotion_codes[promotion_id]
+            found = codes[code]
+            if found.uses_left is not None and found.uses_left <= 0:
+                raise AlreadyUsed()
+            codes[code] = replace(found, used=found.used + 1)
+            return codes[code]
+
     def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:
         with self._lock:
             state = self._tenants.get(tenant)
@@ -199,9 +274,9 @@ class MemoryStorage(Storage):
 
     def reset(self, tenant: str | None = None) -> None:
         with self._lock:
+            # Tokens are credentials, not state: they survive a reset, as API keys do, so that
+            # a client need not authenticate again after each test's reset.
             if tenant is None:
                 self._tenants.clear()
-                self._tokens.clear()
             else:
                 self._tenants.pop(tenant, None)
-                self._tokens = {k: t for k, t in self._tokens.items() if t.tenant != tenant}

@@ -12,6 +12,18 @@ from codestand.vendors.moltin import MESSAGES as MOLTIN, error_objects
 MESSAGES = {
     # Schema problems read the same as Moltin's.
     **{key: entry for key, entry in MOLTIN.items() if entry[0] == 400 and key not in ("too_many_codes", "too_many_promotions")},
+    # A learner redeeming a Thought Industries code.
+    "unknown_code": (404, "Unknown code", "No redemption code {code} exists for this tenant"),
+    "code_already_redeemed": (409, "Code already redeemed", "The code {code} has been redeemed already"),
+    "code_expired": (422, "Code expired", "The code {code} expired at {expired}"),
+    # A shopper using a Moltin promotion code.
+    "unknown_promotion_code": (404, "Not Found", "No promotion could be found with the given code."),  # the vendor's cart answer
+    "promotion_disabled": (422, "Promotion disabled", "The promotion of code {code} is not enabled"),
+    "promotion_not_started": (422, "Promotion not started", "The promotion of code {code} has not started yet"),
+    "promotion_expired": (422, "Promotion expired", "The promotion of code {code} has ended"),
+    "code_for_another_user": (422, "Code for another user", "The code {code} is kept for another user"),
+    "code_used_up": (422, "Code used up", "The code {code} has no uses left (it allowed {uses})"),
+    "snapshot": (400, "Bad snapshot", "The snapshot cannot be restored: {reason}"),
     "unauthorized": (401, "Unauthorized", "This control route needs the admin token: Authorization: Bearer <token>"),
     "group_not_found": (404, "Not Found", "No redemption code group with this id for this tenant"),
     "not_found": (404, "Not Found", "The requested resource was not found"),

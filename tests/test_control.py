@@ -1,0 +1,284 @@
+"""The control plane: steering the stand-in from tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from codestand.settings import Settings
+from tests.conftest import TI_KEY
+from tests.test_promotions import VENDOR_EXAMPLE
+
+COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock(clock):
+    clock.freeze(NOW)
+    return clock
+
+
+def create_group(ti, **changes) -> dict:
+    body = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": [COURSE], **changes}
+    response = ti.post("/incoming/v2/redemptionCodes", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def codes_of(client, group_id: str, tenant: str = TI_KEY) -> list[dict]:
+    response = client.get(f"/__codestand/tenants/{tenant}/redemption-code-groups/{group_id}/codes")
+    assert response.status_code == 200
+    return response.json()["codes"]
+
+
+def test_health(client):
+    response = client.get("/__codestand/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "storage": "memory", "version": "0.1.0"}
+
+
+def test_group_codes_as_json_and_csv(ti, store):
+    group = create_group(ti)
+    generated = store.group_codes(TI_KEY, group["id"])
+    assert codes_of(ti, group["id"]) == [{"code": c, "redeemed": False} for c in generated]
+    response = ti.get(f"/__codestand/tenants/{TI_KEY}/redemption-code-groups/{group['id']}/codes?format=csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.text == "code,redeemed\n" + "".join(f"{c},false\n" for c in generated)
+
+
+def test_group_codes_of_another_tenant_are_not_found(ti):
+    group = create_group(ti)
+    response = ti.get(f"/__codestand/tenants/other/redemption-code-groups/{group['id']}/codes")
+    assert response.status_code == 404
+    assert response.json() == {
+        "errors": [{"status": 404, "title": "Not Found", "detail": "No redemption code group with this id for this tenant"}]
+    }
+
+
+class TestRedemption:
+    def test_redeem_counts_and_shows_in_the_event_feed(self, ti, clock):
+        group = create_group(ti)
+        code = codes_of(ti, group["id"])[1]["code"]
+        response = ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code.upper(), "userId": "learner-1"})
+        assert response.status_code == 201
+        assert response.json() == {
+            "code": code,
+            "redemptionCodeGroupId": group["id"],
+            "userId": "learner-1",
+            "redeemedAt": "2025-03-01T12:00:00.000Z",
+            "redeemedCodesCount": 1,
+        }
+        assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").json()["redeemedCodesCount"] == 1
+        assert codes_of(ti, group["id"])[1] == {"code": code, "redeemed": True}
+        feed = ti.get("/incoming/v2/events/redemptionCodeRedeem").json()
+        event = feed["data"]["APIEvents"]["events"][0]
+        assert feed["data"]["APIEvents"]["pageInfo"] == {"perPage": 50, "cursor": None, "total": 1, "hasMore": False}
+        assert event == {
+            "id": event["id"],
+            "type": "redemptionCodeRedeem",
+            "timestamp": "2025-03-01T12:00:00.000Z",
+            "userId": "learner-1",
+            "notifiableId": group["id"],
+            "notifiableType": "redemptionCodeGroup",
+            "redemptionCode": code,
+        }
+
+    @pytest.mark.parametrize(
+        ("case", "status", "title", "detail"),
+        [
+            ("unknown", 404, "Unknown code", "No redemption code nosuchcode exists for this tenant"),
+            ("twice", 409, "Code already redeemed", "The code {code} has been redeemed already"),
+            ("expired", 422, "Code expired", "The code {code} expired at 2025-02-01T00:00:00.000Z"),
+        ],
+    )
+    def test_refusals_say_why(self, ti, clock, case, status, title, detail):
+        group = create_group(ti, expirationDate="2025-02-01" if case == "expired" else None)
+        code = "nosuchcode" if case == "unknown" else codes_of(ti, group["id"])[0]["code"]
+        if case == "twice":
+            ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
+        response = ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
+        assert response.status_code == status
+        assert response.json() == {"errors": [{"status": status, "title": title, "detail": detail.format(code=code), "source": "code"}]}
+        expected = 1 if case == "twice" else 0
+        assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").json()["redeemedCodesCount"] == expected
+
+    def test_event_feed_filters_and_pages(self, ti, clock):
+        group = create_group(ti, totalCodesCount=60)
+        other = create_group(ti, totalCodesCount=1)
+        for n, entry in enumerate(codes_of(ti, group["id"])[:55]):
+            clock.freeze(datetime(2025, 3, 1 + n // 30, tzinfo=timezone.utc))
+            ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": entry["code"], "userId": f"u{n % 2}"})
+        ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": codes_of(ti, other["id"])[0]["code"], "userId": "u0"})
+        first = ti.get("/incoming/v2/events/redemptionCodeRedeem").json()["data"]["APIEvents"]
+        assert (len(first["events"]), first["pageInfo"]["total"], first["pageInfo"]["hasMore"]) == (50, 56, True)
+        second = ti.get(f"/incoming/v2/events/redemptionCodeRedeem?cursor={first['pageInfo']['cursor']}").json()["data"]["APIEvents"]
+        assert (len(second["events"]), second["pageInfo"]["hasMore"], second["pageInfo"]["cursor"]) == (6, False, None)
+
+        def total(query: str) -> int:
+            return ti.get(f"/incoming/v2/events/redemptionCodeRedeem?{query}").json()["data"]["APIEvents"]["pageInfo"]["total"]
+
+        assert total("userId=u1") == 27
+        assert total(f"notifiableId={other['id']}") == 1
+        assert total("startDate=2025-03-02") == 26
+        assert total("startDate=2025-03-01&endDate=2025-03-02T00:00:00Z") == 30
+
+    def test_event_feed_bad_dates_and_cursor(self, ti):
+        response = ti.get("/incoming/v2/events/redemptionCodeRedeem?startDate=yesterday")
+        assert response.status_code == 400
+        response = ti.get("/incoming/v2/events/redemptionCodeRedeem?cursor=Z3JvdXBzOjA")  # a groups cursor
+        assert response.status_code == 400
+        assert response.json() == {"errors": ["cursor is not a cursor this server issued."]}
+
+
+class TestPromotionCodeUse:
+    @pytest.fixture
+    def promotion(self, moltin) -> dict:
+        data = {**VENDOR_EXAMPLE, "start": "2025-01-01", "end": "2025-06-01"}
+        promotion = moltin.post("/v2/promotions", json={"data": data}).json()["data"]
+        codes = [{"code": "FREE"}, {"code": "TWICE", "uses": 2}, {"code": "MINE", "user": "alice"}]
+        moltin.post(f"/v2/promotions/{promotion['id']}/codes", json={"data": {"type": "promotion_codes", "codes": codes}})
+        return promotion
+
+    def use(self, client, code, user=None):
+        return client.post("/__codestand/tenants/store-1/promotion-code-uses", json={"code": code, **({"user": user} if user else {})})
+
+    def test_uses_drop(self, moltin, clock, promotion):
+        for left in (1, 0):
+            response = self.use(moltin, "TWICE")
+            assert response.status_code == 201
+            assert response.json() == {"code": "TWICE", "promotion_id": promotion["id"], "uses_left": left}
+        listed = moltin.get(f"/v2/promotions/{promotion['id']}/codes").json()["data"]
+        assert {"code": "TWICE", "uses": 0, "consume_unit": "per_cart"} in listed
+        response = self.use(moltin, "TWICE")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["title"] == "Code used up"
+        assert self.use(moltin, "FREE").json()["uses_left"] is None
+
+    def test_user_bound_code(self, moltin, clock, promotion):
+        assert self.use(moltin, "MINE", "alice").status_code == 201
+        response = self.use(moltin, "MINE", "bob")
+        assert response.status_code == 422
+        assert response.json() == {
+            "errors": [{"status": 422, "title": "Code for another user", "detail": "The code MINE is kept for another user", "source": "user"}]
+        }
+
+    @pytest.mark.parametrize(
+        ("when", "title"),
+        [(datetime(2024, 12, 31, tzinfo=timezone.utc), "Promotion not started"), (datetime(2025, 6, 1, tzinfo=timezone.utc), "Promotion expired")],
+    )
+    def test_promotion_dates_follow_the_clock(self, moltin, clock, promotion, when, title):
+        clock.freeze(when)
+        response = self.use(moltin, "FREE")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["title"] == title
+
+    def test_disabled_promotion(self, moltin, clock, promotion):
+        moltin.put(f"/v2/promotions/{promotion['id']}", json={"data": {"type": "promotion", "enabled": False}})
+        assert self.use(moltin, "FREE").json()["errors"][0]["title"] == "Promotion disabled"
+
+    def test_unknown_code_is_the_vendor_cart_answer(self, moltin, promotion):
+        response = self.use(moltin, "NOPE")
+        assert response.status_code == 404
+        assert response.json() == {
+            "errors": [{"status": 404, "title": "Not Found", "detail": "No promotion could be found with the given code.", "source": "code"}]
+        }
+
+
+def test_clock_routes(client):
+    response = client.put("/__codestand/clock", json={"now": "2030-01-01T00:00:00Z", "frozen": True})
+    assert response.json() == {"now": "2030-01-01T00:00:00.000Z", "frozen": True}
+    response = client.post("/__codestand/clock/advance", json={"seconds": 90.5})
+    assert response.json() == {"now": "2030-01-01T00:01:30.500Z", "frozen": True}
+    assert client.get("/__codestand/clock").json() == {"now": "2030-01-01T00:01:30.500Z", "frozen": True}
+    response = client.delete("/__codestand/clock")
+    assert response.json()["frozen"] is False
+    assert response.json()["now"][:4] != "2030"
+
+
+def test_catalog_names_what_groups_give(ti):
+    course = "2b1f0c7e-3d4a-4b5c-8d6e-7f8091a2b3c4"
+    response = ti.post(f"/__codestand/tenants/{TI_KEY}/catalog", json={"courses": [{"id": course.upper(), "title": "Safety Basics"}]})
+    assert response.status_code == 200
+    assert response.json() == {
+        "courses": [{"id": course, "title": "Safety Basics"}],
+        "bundles": [],
+        "licenses": [],
+        "learningPaths": [],
+        "clients": [],
+    }
+    assert create_group(ti, courses=[course])["courses"] == [{"id": course, "title": "Safety Basics"}]
+    ti.put(f"/__codestand/tenants/{TI_KEY}/catalog", json={"bundles": [{"id": "b1", "name": "B"}]})
+    assert ti.get(f"/__codestand/tenants/{TI_KEY}/catalog").json()["courses"] == []
+
+
+def test_reset_one_tenant_or_all(ti, client):
+    kept = create_group(ti)
+    client.headers["Authorization"] = "Bearer other-key"
+    gone = create_group(client)
+    assert client.post("/__codestand/tenants/other-key/reset").status_code == 204
+    assert client.get(f"/incoming/v2/redemptionCodes/{gone['id']}").status_code == 404
+    client.headers["Authorization"] = f"Bearer {TI_KEY}"
+    assert client.get(f"/incoming/v2/redemptionCodes/{kept['id']}").status_code == 200
+    assert client.post("/__codestand/reset").status_code == 204
+    assert client.get(f"/incoming/v2/redemptionCodes/{kept['id']}").status_code == 404
+
+
+def test_snapshot_round_trip(ti, client, clock):
+    group = create_group(ti, expirationDate="2026-01-01", client="0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b")
+    code = codes_of(ti, group["id"])[0]["code"]
+    ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
+    snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
+    before = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
+    ti.post(f"/__codestand/tenants/{TI_KEY}/reset")
+    assert ti.get("/incoming/v2/redemptionCodes").json()["pageInfo"]["total"] == 0
+    assert ti.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot).status_code == 204
+    after = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
+    assert after == before
+    assert ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json() == snapshot
+
+
+def test_moltin_snapshot_round_trip(moltin, clock):
+    promotion = moltin.post("/v2/promotions", json={"data": {**VENDOR_EXAMPLE, "end": "2030-01-01", "automatic": False}}).json()["data"]
+    moltin.post(f"/v2/promotions/{promotion['id']}/codes", json={"data": {"type": "promotion_codes", "codes": [{"code": "A", "uses": 3, "user": "u"}]}})
+    moltin.post("/__codestand/tenants/store-1/promotion-code-uses", json={"code": "A", "user": "u"})
+    snapshot = moltin.get("/__codestand/tenants/store-1/snapshot").json()
+    before = moltin.get(f"/v2/promotions/{promotion['id']}/codes").json()
+    moltin.post("/__codestand/tenants/store-1/reset")
+    assert moltin.put("/__codestand/tenants/store-1/snapshot", json=snapshot).status_code == 204
+    assert moltin.get(f"/v2/promotions/{promotion['id']}").json() == {"data": promotion}
+    assert moltin.get(f"/v2/promotions/{promotion['id']}/codes").json() == before
+
+
+def test_a_bad_snapshot_changes_nothing(ti):
+    group = create_group(ti)
+    snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
+    snapshot["redemptionCodeGroups"].append(dict(snapshot["redemptionCodeGroups"][0], id="copy"))
+    response = ti.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot)
+    assert response.status_code == 400
+    code = snapshot["redemptionCodeGroups"][0]["codes"][0]
+    assert response.json() == {
+        "errors": [{"status": 400, "title": "Bad snapshot", "detail": f"The snapshot cannot be restored: code {code} appears twice"}]
+    }
+    assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").status_code == 200
+
+
+class TestAdminToken:
+    @pytest.fixture
+    def settings(self):
+        return Settings(access_log=False, admin_token="let-me-in")
+
+    @pytest.mark.parametrize("path", ["/__codestand/health", "/__codestand/clock", "/__codestand/openapi.json"])
+    def test_control_routes_need_it(self, client, path):
+        response = client.get(path)
+        assert response.status_code == 401
+        assert response.json() == {
+            "errors": [{"status": 401, "title": "Unauthorized", "detail": "This control route needs the admin token: Authorization: Bearer <token>"}]
+        }
+        assert client.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.get(path, headers={"Authorization": "Bearer let-me-in"}).status_code == 200
+
+    def test_vendor_routes_do_not(self, ti):
+        assert ti.get("/incoming/v2/ping").status_code == 200
