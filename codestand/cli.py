@@ -89,6 +89,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="ID:SECRET",
         help="accept only these Moltin clients; repeatable (CODESTAND_MOLTIN_CLIENTS, comma-separated)",
     )
+    serve.add_argument(
+        "--admin-token",
+        default=_env("ADMIN_TOKEN"),
+        metavar="TOKEN",
+        help="control routes (/__codestand) need Authorization: Bearer TOKEN (CODESTAND_ADMIN_TOKEN)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return top
 
@@ -107,6 +113,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         strict_catalog=args.strict_catalog,
         ti_api_keys=tuple(keys),
         moltin_clients=tuple(clients),
+        admin_token=args.admin_token or None,
         access_log=not args.quiet,
     )
 

@@ -282,3 +282,8 @@ class TestAdminToken:
 
     def test_vendor_routes_do_not(self, ti):
         assert ti.get("/incoming/v2/ping").status_code == 200
+
+
+def test_tokens_survive_a_reset(moltin):
+    assert moltin.post("/__codestand/reset").status_code == 204
+    assert moltin.get("/v2/promotions").status_code == 200
