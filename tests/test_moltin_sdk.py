@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.live import serving
+
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 FLOW = SDK_DIR / "moltin_flow.mjs"
 CLIENT_ID = "codestand-sdk-client"
@@ -53,46 +50,11 @@ def sdk() -> Path:
     return SDK_DIR
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
+def server() -> Iterator[str]:
     """`codestand serve` in a subprocess; yields its host:port."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "codestand", "serve", "--port", str(port), "--quiet"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"codestand serve exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break  # it answers, whatever the status
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"codestand serve did not answer on port {port} within 30 s:\n{log_path.read_text()}")
-                time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving("--quiet") as base:
+        yield base.removeprefix("http://")
 
 
 def run_flow(sdk: Path, host: str) -> dict:
