@@ -91,6 +91,11 @@ class UnsupportedMediaType(CodestandError):
     default_key = "unsupported_media_type"
 
 
+class Unavailable(CodestandError):
+    status = 503
+    default_key = "storage_unavailable"
+
+
 class InternalError(CodestandError):
     status = 500
     default_key = "internal"

@@ -13,13 +13,8 @@ from codestand.context import current
 from codestand.domain import promotion_codes, redemption_groups, redemptions, snapshots
 from codestand.domain.clock import iso_millis, parse_datetime
 from codestand.domain.models import CatalogItem
-from codestand.errors import CodestandError, Problem
+from codestand.errors import Problem, Unavailable
 from codestand.storage.base import CATALOG_KINDS
-
-
-class StorageUnavailable(CodestandError):
-    status = 503
-    default_key = "storage_unavailable"
 
 
 async def health() -> dict:
@@ -27,7 +22,7 @@ async def health() -> dict:
     try:
         s.store.ping()
     except Exception as exc:  # any failure of the store is what this route reports
-        raise StorageUnavailable(Problem("storage_unavailable", params={"reason": str(exc)})) from None
+        raise Unavailable(Problem("storage_unavailable", params={"reason": str(exc)})) from None
     return {"status": "ok", "storage": s.settings.storage.split(":", 1)[0], "version": __version__}
 
 
