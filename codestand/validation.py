@@ -24,7 +24,7 @@ from connexion.validators import (
 )
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from codestand.domain.clock import parse_datetime
 from codestand.errors import InvalidRequest, Problem
@@ -153,7 +153,22 @@ class BodyValidator(JSONRequestBodyValidator):
         if self._required and not int(Headers(scope=scope).get("content-length") or 0):
             if "chunked" not in Headers(scope=scope).get("transfer-encoding", ""):
                 raise InvalidRequest(Problem("body_required"))
-        return await super().wrap_receive(receive, scope=scope)
+        # Connexion's own wrap_receive takes a body without Content-Length for a missing one, which
+        # refuses every chunked request; read the stream here and replay it to the handler.
+        messages: list[Message] = []
+
+        async def stream() -> t.AsyncGenerator[bytes, None]:
+            more_body = True
+            while more_body:
+                message = await receive()
+                messages.append(message)
+                more_body = message.get("more_body", False)
+                yield message.get("body", b"")
+
+        body = await self._parse(stream(), scope=scope)
+        if not (body is None and self._nullable):
+            self._validate(body)
+        return self._insert_messages(receive, messages=messages), scope
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         raw = b"".join([chunk async for chunk in stream])
