@@ -27,7 +27,7 @@ from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
 from codestand.domain.clock import parse_datetime
-from codestand.errors import InvalidRequest, Problem
+from codestand.errors import InvalidRequest, Problem, UnsupportedMediaType
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -150,9 +150,14 @@ class BodyValidator(JSONRequestBodyValidator):
         return _cached_validator(self._schema)
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        if self._required and not int(Headers(scope=scope).get("content-length") or 0):
-            if "chunked" not in Headers(scope=scope).get("transfer-encoding", ""):
-                raise InvalidRequest(Problem("body_required"))
+        headers = Headers(scope=scope)
+        has_body = int(headers.get("content-length") or 0) > 0 or "chunked" in headers.get("transfer-encoding", "")
+        if has_body and "content-type" not in headers:
+            # Connexion validates an untyped body as the operation's first media type, but the
+            # handler then receives raw bytes: refuse it as the wrong media type it is.
+            raise UnsupportedMediaType()
+        if self._required and not has_body:
+            raise InvalidRequest(Problem("body_required"))
         # Connexion's own wrap_receive takes a body without Content-Length for a missing one, which
         # refuses every chunked request; read the stream here and replay it to the handler.
         messages: list[Message] = []
