@@ -50,7 +50,8 @@ class BodyLimit:
 
     Sits inside Connexion's exception middleware, so the refusal is rendered in the vendor's
     shape like every other error. A declared Content-Length is checked at once; a body that
-    streams past the limit is cut off as soon as it does.
+    streams past the limit is cut off as soon as it does. Before the body is looked at, the
+    Content-Type's media type is put in lower case, as Connexion compares it verbatim.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -61,6 +62,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = _lowercase_media_type(scope)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 raise PayloadTooLarge(Problem("payload_too_large", params={"limit": self.limit}))
@@ -75,3 +77,22 @@ class BodyLimit:
             return message
 
         await self.app(scope, receive_limited, send)
+
+
+def _lowercase_media_type(scope: Scope) -> Scope:
+    """`Application/JSON; charset=utf-8` -> `application/json; charset=utf-8`.
+
+    Media types are case-insensitive (RFC 9110, section 8.3.1), but Connexion looks up the body
+    schema and its parser by the exact string: a mixed-case JSON type got no validation and
+    reached the handler as bytes.
+    """
+    headers = scope["headers"]
+    for index, (name, value) in enumerate(headers):
+        if name == b"content-type":
+            media_type, separator, parameters = value.partition(b";")
+            normal = media_type.strip().lower()
+            if normal != media_type:
+                scope = dict(scope)
+                scope["headers"] = [*headers[:index], (name, normal + separator + parameters), *headers[index + 1 :]]
+            break
+    return scope
