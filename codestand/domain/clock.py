@@ -32,7 +32,8 @@ class Clock:
 def iso_millis(moment: datetime) -> str:
     """`2025-05-10T15:25:21.164Z`: how both vendors' JavaScript back ends print an instant."""
     utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Not strftime("%Y"): glibc does not pad years before 1000 to four digits.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_datetime(value: str) -> datetime:
