@@ -261,6 +261,9 @@ def test_get_unknown_id_is_404(ti):
     create(ti)
     assert_json(ti.get(f"{URL}/{uuid.uuid4()}"), 404, GROUP_NOT_FOUND)
     assert_json(ti.get(f"{URL}/not-a-uuid"), 404, GROUP_NOT_FOUND)
+    # However long: an id is unknown, not malformed.
+    assert_json(ti.get(f"{URL}/{'a' * 101}"), 404, GROUP_NOT_FOUND)
+    assert_json(ti.get(f"{URL}/{'a' * 5000}"), 404, GROUP_NOT_FOUND)
 
 
 def test_another_key_is_another_tenant(ti):
@@ -762,6 +765,16 @@ class TestSeedFile:
         ("2030-01-02T03:04", "2030-01-02T03:04:00.000Z"),
         ("2030-01-02 03:04:05Z", "2030-01-02T03:04:05.000Z"),
         ("2028-02-29", "2028-02-29T00:00:00.000Z"),
+        ("0038-02-27", "0038-02-27T00:00:00.000Z"),  # four-digit years before 1000
+        ("0202-09-10T15:33:38Z", "0202-09-10T15:33:38.000Z"),
+        # The edges of the years 0001-9999.
+        ("0001-01-01", "0001-01-01T00:00:00.000Z"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
+        ("0001-01-01T00:00:00-00:00", "0001-01-01T00:00:00.000Z"),
+        ("0001-01-01T05:00:00-01:00", "0001-01-01T06:00:00.000Z"),
+        ("9999-12-31", "9999-12-31T00:00:00.000Z"),
+        ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+        ("9999-12-31T23:59:59+01:00", "9999-12-31T22:59:59.000Z"),
     ],
 )
 @pytest.mark.parametrize("field", ["expirationDate", "accessExpirationDate"])
@@ -792,6 +805,13 @@ def test_dates_are_answered_as_utc_instants_with_milliseconds(ti, field, given, 
         "2030-W01-1",
         " 2030-01-02",
         "2030-01-02\n",
+        # Past the edges of the years 0001-9999 in UTC, or offsets that could carry them there.
+        "0001-01-01T00:00:00+00:30",
+        "0001-01-01T23:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31T00:00:00-01:00",
+        "0000-12-31",
+        "10000-01-01",
         20300102,
         True,
         ["2030-01-02"],
