@@ -247,6 +247,23 @@ def test_json_content_type_variants_are_accepted(ti, content_type):
     assert response.json() == {**EXAMPLE_RESPONSE, "id": response.json()["id"]}
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain", "application/json"],
+)
+def test_a_content_type_without_a_body_is_ignored(ti, content_type):
+    """A Content-Type describes a body; on a request without one it means nothing."""
+    headers = {"Content-Type": content_type}
+    assert_json(ti.get("/incoming/v2/ping", headers=headers), 200, {"valid": True})
+    assert_json(
+        ti.get(URL, headers=headers),
+        200,
+        {"redemptionCodeGroups": [], "pageInfo": {"total": 0, "hasMore": False, "cursor": None}},
+    )
+    assert_json(ti.get(f"{URL}/{UNKNOWN}", headers=headers), 404, GROUP_NOT_FOUND)
+    assert_json(ti.post(URL, headers=headers), 400, {"errors": [NOT_OBJECT]})
+
+
 # Get ---------------------------------------------------------------------------------------------
 
 
