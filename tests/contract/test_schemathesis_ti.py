@@ -4,9 +4,9 @@ Every check is on and every phase runs: the examples, coverage and fuzzing phase
 operation (`schema.parametrize()`), and the stateful phase, which follows the spec's link from
 create to get. `CODESTAND_FUZZ_EXAMPLES` sets the number of examples (`make fuzz` sets 500).
 
-Each test starts its own server, which accepts only that test's random API key
-(`--ti-api-key`): invalid credentials are really invalid (the `ignored_auth` check), and no
-two tests or runs ever share a tenant.
+Each test starts its own server, which accepts only a random API key made for this run (the
+stateful test makes its own) through `--ti-api-key`: invalid credentials are really invalid
+(the `ignored_auth` check), and no two tests or runs ever share a tenant.
 """
 
 from __future__ import annotations
