@@ -51,7 +51,8 @@ class BodyLimit:
 
     Sits inside Connexion's exception middleware, so the refusal is rendered in the vendor's
     shape like every other error. A declared Content-Length is checked at once; a body that
-    streams past the limit is cut off as soon as it does.
+    streams past the limit is cut off as soon as it does. Before the body is looked at, the
+    Content-Type is put in the form Connexion expects (see `_normal_content_type`).
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -62,6 +63,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = _normal_content_type(scope)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 raise PayloadTooLarge(Problem("payload_too_large", params={"limit": self.limit}))
@@ -96,3 +98,31 @@ class AdminGate:
             if not hmac.compare_digest(given, self.expected):
                 raise Unauthorized()
         await self.app(scope, receive, send)
+
+
+def _normal_content_type(scope: Scope) -> Scope:
+    """The Content-Type as Connexion needs it: `Application/JSON; charset=utf-8` becomes
+    `application/json; charset=utf-8`, and a request without a body has none.
+
+    Media types are case-insensitive (RFC 9110, section 8.3.1), but Connexion looks up the body
+    schema and its parser by the exact string: a mixed-case JSON type got no validation and
+    reached the handler as bytes. And Connexion parses a form for any request labelled as one,
+    even a GET without a body: `multipart/form-data` without a boundary was a 400 "Bad request."
+    """
+    headers = scope["headers"]
+    has_body = any(
+        (name == b"content-length" and value.strip() not in (b"", b"0")) or (name == b"transfer-encoding")
+        for name, value in headers
+    )
+    for index, (name, value) in enumerate(headers):
+        if name == b"content-type":
+            media_type, separator, parameters = value.partition(b";")
+            normal = media_type.strip().lower()
+            if not has_body:
+                scope = dict(scope)
+                scope["headers"] = [*headers[:index], *headers[index + 1 :]]
+            elif normal != media_type:
+                scope = dict(scope)
+                scope["headers"] = [*headers[:index], (name, normal + separator + parameters), *headers[index + 1 :]]
+            break
+    return scope

@@ -24,10 +24,10 @@ from connexion.validators import (
 )
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from codestand.domain.clock import parse_datetime
-from codestand.errors import InvalidRequest, Problem
+from codestand.errors import InvalidRequest, Problem, UnsupportedMediaType
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -175,10 +175,30 @@ class BodyValidator(JSONRequestBodyValidator):
         return _cached_validator(self._schema)
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        if self._required and not int(Headers(scope=scope).get("content-length") or 0):
-            if "chunked" not in Headers(scope=scope).get("transfer-encoding", ""):
-                raise InvalidRequest(Problem("body_required"))
-        return await super().wrap_receive(receive, scope=scope)
+        headers = Headers(scope=scope)
+        has_body = int(headers.get("content-length") or 0) > 0 or "chunked" in headers.get("transfer-encoding", "")
+        if has_body and "content-type" not in headers:
+            # Connexion validates an untyped body as the operation's first media type, but the
+            # handler then receives raw bytes: refuse it as the wrong media type it is.
+            raise UnsupportedMediaType()
+        if self._required and not has_body:
+            raise InvalidRequest(Problem("body_required"))
+        # Connexion's own wrap_receive takes a body without Content-Length for a missing one, which
+        # refuses every chunked request; read the stream here and replay it to the handler.
+        messages: list[Message] = []
+
+        async def stream() -> t.AsyncGenerator[bytes, None]:
+            more_body = True
+            while more_body:
+                message = await receive()
+                messages.append(message)
+                more_body = message.get("more_body", False)
+                yield message.get("body", b"")
+
+        body = await self._parse(stream(), scope=scope)
+        if not (body is None and self._nullable):
+            self._validate(body)
+        return self._insert_messages(receive, messages=messages), scope
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -186,7 +206,9 @@ class BodyValidator(JSONRequestBodyValidator):
             if self._required:
                 raise InvalidRequest(Problem("body_required"))
             return None
-        return parse_json(raw, self._encoding)
+        # JSON exchanged between systems is UTF-8 (RFC 8259, section 8.1), and the handler's parser
+        # reads it as such whatever charset the Content-Type claims: validate the same text.
+        return parse_json(raw)
 
     def _validate(self, body: t.Any) -> None:
         problems = collect(self._validator, body)

@@ -13,7 +13,7 @@ from typing import Any
 
 from codestand.domain import catalog, codes, cursors
 from codestand.domain.clock import Clock, iso_millis, parse_datetime
-from codestand.domain.models import Page, RedemptionGroup
+from codestand.domain.models import CatalogItem, Page, RedemptionGroup
 from codestand.errors import Conflict, InvalidRequest, NotFound, Problem, RuleViolation
 from codestand.storage.base import CodesTaken, Storage
 
@@ -24,12 +24,21 @@ _ATTEMPTS = 5
 def create(
     store: Storage, clock: Clock, seed: catalog.Seed, tenant: str, body: dict[str, Any], *, strict_catalog: bool
 ) -> RedemptionGroup:
-    items = {
-        kind: catalog.resolve(store, seed, tenant, kind, body.get(kind) or [], strict=strict_catalog)
-        for kind in ("courses", "learningPaths", "bundles", "licenses")
-    }
+    # Every unknown id of every kind is reported at once, as the other rules are.
+    unknown: list[Problem] = []
+
+    def resolve(kind: str, ids: list[str]) -> tuple[CatalogItem, ...]:
+        try:
+            return catalog.resolve(store, seed, tenant, kind, ids, strict=strict_catalog)
+        except RuleViolation as exc:
+            unknown.extend(exc.problems)
+            return ()
+
+    items = {kind: resolve(kind, body.get(kind) or []) for kind in ("courses", "learningPaths", "bundles", "licenses")}
     client = body.get("client")
-    client_item = catalog.resolve(store, seed, tenant, "clients", [client], strict=strict_catalog)[0] if client else None
+    client_item = (resolve("clients", [client]) or (None,))[0] if client else None
+    if unknown:
+        raise RuleViolation(*unknown)
     length, count = body["codeLength"], body["totalCodesCount"]
     group = RedemptionGroup(
         id=str(uuid.uuid4()),

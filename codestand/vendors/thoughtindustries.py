@@ -24,6 +24,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "malformed_json": (MALFORMED, "Request body is not valid JSON."),
     "body_required": (MALFORMED, "Request body must be a JSON object."),
     ("type", None): (MALFORMED, "Request body must be a JSON object."),
+    ("null", None): (MALFORMED, "Request body must be a JSON object."),
     # Create rules, in the order of the vendor page.
     ("required", "label"): (RULE, "Redemption Code Groups must have a label."),
     ("null", "label"): (RULE, "Redemption Code Groups must have a label."),
