@@ -67,7 +67,7 @@ NOT_JSON = "Request body is not valid JSON."
 NOT_OBJECT = "Request body must be a JSON object."
 NOT_UTF8 = "Request body is not valid UTF-8."
 BAD_CURSOR = "cursor is not a cursor this server issued."
-BAD_SORT = "sort is invalid: '{}' does not match '^(label|totalCodesCount|redeemedCodesCount):(asc|desc)$'."
+BAD_SORT = "sort must be label, totalCodesCount or redeemedCodesCount, then :asc or :desc."
 GROUP_NOT_FOUND = {"errors": ["Redemption code group not found."]}
 
 
@@ -432,11 +432,11 @@ def test_sort_and_query_together_page_consistently(ti):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"sort": "label"}, BAD_SORT.format("label")),
-        ({"sort": "label:up"}, BAD_SORT.format("label:up")),
-        ({"sort": "title:asc"}, BAD_SORT.format("title:asc")),
-        ({"sort": "LABEL:ASC"}, BAD_SORT.format("LABEL:ASC")),
-        ({"sort": ""}, BAD_SORT.format("")),
+        ({"sort": "label"}, BAD_SORT),
+        ({"sort": "label:up"}, BAD_SORT),
+        ({"sort": "title:asc"}, BAD_SORT),
+        ({"sort": "LABEL:ASC"}, BAD_SORT),
+        ({"sort": ""}, BAD_SORT),
         ({"cursor": "not-a-cursor"}, BAD_CURSOR),
         ({"cursor": "Z3JvdXBzOi0x"}, BAD_CURSOR),  # base64 of "groups:-1"
         ({"cursor": "b3RoZXI6NTA"}, BAD_CURSOR),  # base64 of "other:50"
@@ -456,7 +456,7 @@ def test_several_bad_list_parameters_are_reported_together(ti):
     assert_json(
         ti.get(URL, params={"sort": "x", "cursor": ""}),
         400,
-        {"errors": ["cursor is invalid: '' should be non-empty.", BAD_SORT.format("x")]},
+        {"errors": ["cursor is invalid: '' should be non-empty.", BAD_SORT]},
     )
 
 
