@@ -54,8 +54,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "format": (MALFORMED, "{field} must be {format}."),
     # Query and path parameters.
     "required_parameter": (MALFORMED, "{field} is required."),
-    ("parameter", "sort"): (MALFORMED, "sort must be label, totalCodesCount or redeemedCodesCount, then :asc or :desc."),
     "parameter": (MALFORMED, "{field} is invalid: {message}."),
+    ("parameter", "sort"): (MALFORMED, "sort must be label, totalCodesCount or redeemedCodesCount, then :asc or :desc."),
     "invalid_cursor": (MALFORMED, "cursor is not a cursor this server issued."),
     # Everything else a route can answer.
     "not_found": (404, "Not found."),
