@@ -10,6 +10,7 @@ from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
+from codestand.journal import Journal, JournalRecorder
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
 from codestand.routes import RouteTable
 from codestand.settings import Settings
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         clock=clock or Clock(),
         seed=load_seed(settings.seed or DEFAULT_SEED),
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
+        journal=Journal(settings.journal_size),
     )
     app = AsyncApp(
         __name__,
@@ -38,6 +40,14 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_api(spec.load(), name="vendors")
     app.add_api(spec.load("control.yaml"), name="control")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Outside the error path, so it records the status the client got, errors included.
+    app.add_middleware(
+        JournalRecorder,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        journal=services.journal,
+        clock=services.clock,
+        secrets=[settings.admin_token],
+    )
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)

@@ -56,6 +56,12 @@ def _client(text: str) -> tuple[str, str]:
     return client_id, secret
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
+    return int(text)
+
+
 def _flag(name: str) -> bool:
     return (_env(name) or "").lower() in ("1", "true", "yes", "on")
 
@@ -90,6 +96,13 @@ def parser() -> argparse.ArgumentParser:
         help="accept only these Moltin clients; repeatable (CODESTAND_MOLTIN_CLIENTS, comma-separated)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    serve.add_argument(
+        "--journal-size",
+        type=_count,
+        default=_env("JOURNAL_SIZE", "1000"),
+        metavar="N",
+        help="vendor requests the journal keeps; 0 keeps none (CODESTAND_JOURNAL_SIZE; default 1000)",
+    )
     return top
 
 
@@ -108,6 +121,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ti_api_keys=tuple(keys),
         moltin_clients=tuple(clients),
         access_log=not args.quiet,
+        journal_size=int(args.journal_size),
     )
 
 

@@ -1,4 +1,5 @@
-"""What a request can reach: the settings, the store, the clock and the seed catalog.
+"""What a request can reach: the settings, the store, the clock, the seed catalog, the request
+journal.
 
 `create_app` builds one `Services` per app and an outer middleware puts it in every request's
 ASGI scope, so nothing is global and two apps in one process never share state.
@@ -6,11 +7,12 @@ ASGI scope, so nothing is global and two apps in one process never share state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codestand.domain.catalog import Seed
 from codestand.domain.clock import Clock
+from codestand.journal import Journal
 from codestand.routes import RouteTable
 from codestand.settings import Settings
 from codestand.storage.base import Storage
@@ -25,6 +27,7 @@ class Services:
     clock: Clock
     seed: Seed
     routes: RouteTable
+    journal: Journal = field(default_factory=Journal)
 
 
 def services_of(scope: dict[str, Any]) -> Services:

@@ -25,3 +25,5 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # One log line per request (method, path, status, milliseconds).
     access_log: bool = True
+    # How many vendor requests the journal keeps (0: none).
+    journal_size: int = 1000
