@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
 from codestand import error_handling, spec
 from codestand.auth import ColonBearer
+from codestand.connections import DroppingApp
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
+from codestand.faults import FaultInjector, Faults
 from codestand.journal import Journal, JournalRecorder
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
 from codestand.routes import RouteTable
@@ -18,7 +19,7 @@ from codestand.storage import Storage, open_storage
 from codestand.validation import VALIDATOR_MAP
 
 
-def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> AsyncApp:
+def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> DroppingApp:
     """A stand-in serving both vendors' APIs from `openapi.yaml`.
 
     `store` and `clock` may be passed in by tests that want to look at or move them.
@@ -31,8 +32,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         seed=load_seed(settings.seed or DEFAULT_SEED),
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
         journal=Journal(settings.journal_size),
+        faults=Faults(settings.fault_seed),
     )
-    app = AsyncApp(
+    app = DroppingApp(
         __name__,
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
@@ -49,6 +51,10 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         secrets=[settings.admin_token],
     )
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
+    # Before security, and raising its errors into the one error path.
+    app.add_middleware(
+        FaultInjector, position=MiddlewarePosition.BEFORE_SWAGGER, faults=services.faults, body_limit=settings.max_body_bytes
+    )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
     error_handling.install(app)

@@ -62,6 +62,13 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _seed_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
 def _flag(name: str) -> bool:
     return (_env(name) or "").lower() in ("1", "true", "yes", "on")
 
@@ -103,6 +110,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="vendor requests the journal keeps; 0 keeps none (CODESTAND_JOURNAL_SIZE; default 1000)",
     )
+    serve.add_argument(
+        "--fault-seed",
+        type=_seed_number,
+        default=_env("FAULT_SEED"),
+        metavar="N",
+        help="seed for fault rules' random draws, for repeatable runs (CODESTAND_FAULT_SEED)",
+    )
     return top
 
 
@@ -122,6 +136,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         moltin_clients=tuple(clients),
         access_log=not args.quiet,
         journal_size=int(args.journal_size),
+        fault_seed=None if args.fault_seed is None else int(args.fault_seed),
     )
 
 

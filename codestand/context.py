@@ -1,5 +1,5 @@
 """What a request can reach: the settings, the store, the clock, the seed catalog, the request
-journal.
+journal and the fault rules.
 
 `create_app` builds one `Services` per app and an outer middleware puts it in every request's
 ASGI scope, so nothing is global and two apps in one process never share state.
@@ -12,6 +12,7 @@ from typing import Any
 
 from codestand.domain.catalog import Seed
 from codestand.domain.clock import Clock
+from codestand.faults import Faults
 from codestand.journal import Journal
 from codestand.routes import RouteTable
 from codestand.settings import Settings
@@ -28,6 +29,7 @@ class Services:
     seed: Seed
     routes: RouteTable
     journal: Journal = field(default_factory=Journal)
+    faults: Faults = field(default_factory=Faults)
 
 
 def services_of(scope: dict[str, Any]) -> Services:

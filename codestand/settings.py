@@ -27,3 +27,5 @@ class Settings:
     access_log: bool = True
     # How many vendor requests the journal keeps (0: none).
     journal_size: int = 1000
+    # Seeds the draws of fault rules (probability, latency ranges) for repeatable runs.
+    fault_seed: int | None = None
