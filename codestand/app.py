@@ -10,9 +10,11 @@ from codestand.connections import DroppingApp
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
+from codestand.examples import ResponseCatalog
 from codestand.faults import FaultInjector, Faults
 from codestand.journal import Journal, JournalRecorder
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
+from codestand.prefer import PreferCode
 from codestand.routes import RouteTable
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
@@ -51,9 +53,16 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         secrets=[settings.admin_token],
     )
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
-    # Before security, and raising its errors into the one error path.
+    # Faults act before security; `Prefer: code=` after security and validation. Both raise
+    # their errors into the one error path.
     app.add_middleware(
         FaultInjector, position=MiddlewarePosition.BEFORE_SWAGGER, faults=services.faults, body_limit=settings.max_body_bytes
+    )
+    app.add_middleware(
+        PreferCode,
+        position=MiddlewarePosition.BEFORE_CONTEXT,
+        responses=ResponseCatalog(spec.load()),
+        body_limit=settings.max_body_bytes,
     )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)

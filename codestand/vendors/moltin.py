@@ -75,6 +75,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "bad_gateway": (502, "Bad Gateway", "The upstream service did not answer properly"),
     "service_unavailable": (503, "Service Unavailable", "The service is temporarily unavailable"),
     "gateway_timeout": (504, "Gateway Timeout", "The upstream service did not answer in time"),
+    "prefer_undocumented": (404, "Not Found", "Prefer: code={code} names no response of this operation; it documents {documented}"),
 }
 
 TABLE = MessageTable(

@@ -71,6 +71,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "bad_gateway": (502, "Bad gateway."),
     "service_unavailable": (503, "Service unavailable."),
     "gateway_timeout": (504, "Gateway timeout."),
+    "prefer_undocumented": (404, "Prefer: code={code} names no response of this operation; it documents {documented}."),
 }
 
 TABLE = MessageTable(
