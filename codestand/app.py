@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
 from codestand import error_handling, spec
 from codestand.auth import ColonBearer
+from codestand.connections import DroppingApp
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
+from codestand.examples import ResponseCatalog
+from codestand.faults import FaultInjector, Faults
+from codestand.journal import Journal, JournalRecorder
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
+from codestand.prefer import PreferCode
 from codestand.routes import RouteTable
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
 from codestand.validation import VALIDATOR_MAP
 
 
-def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> AsyncApp:
+def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> DroppingApp:
     """A stand-in serving both vendors' APIs from `openapi.yaml`.
 
     `store` and `clock` may be passed in by tests that want to look at or move them.
@@ -29,8 +33,10 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         clock=clock or Clock(),
         seed=load_seed(settings.seed or DEFAULT_SEED),
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
+        journal=Journal(settings.journal_size),
+        faults=Faults(settings.fault_seed),
     )
-    app = AsyncApp(
+    app = DroppingApp(
         __name__,
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
@@ -38,7 +44,26 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_api(spec.load(), name="vendors")
     app.add_api(spec.load("control.yaml"), name="control")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Outside the error path, so it records the status the client got, errors included.
+    app.add_middleware(
+        JournalRecorder,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        journal=services.journal,
+        clock=services.clock,
+        secrets=[settings.admin_token],
+    )
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
+    # Faults act before security; `Prefer: code=` after security and validation. Both raise
+    # their errors into the one error path.
+    app.add_middleware(
+        FaultInjector, position=MiddlewarePosition.BEFORE_SWAGGER, faults=services.faults, body_limit=settings.max_body_bytes
+    )
+    app.add_middleware(
+        PreferCode,
+        position=MiddlewarePosition.BEFORE_CONTEXT,
+        responses=ResponseCatalog(spec.load()),
+        body_limit=settings.max_body_bytes,
+    )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
     error_handling.install(app)

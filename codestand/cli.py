@@ -56,6 +56,19 @@ def _client(text: str) -> tuple[str, str]:
     return client_id, secret
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
+    return int(text)
+
+
+def _seed_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
 def _flag(name: str) -> bool:
     return (_env(name) or "").lower() in ("1", "true", "yes", "on")
 
@@ -96,6 +109,20 @@ def parser() -> argparse.ArgumentParser:
         help="control routes (/__codestand) need Authorization: Bearer TOKEN (CODESTAND_ADMIN_TOKEN)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    serve.add_argument(
+        "--journal-size",
+        type=_count,
+        default=_env("JOURNAL_SIZE", "1000"),
+        metavar="N",
+        help="vendor requests the journal keeps; 0 keeps none (CODESTAND_JOURNAL_SIZE; default 1000)",
+    )
+    serve.add_argument(
+        "--fault-seed",
+        type=_seed_number,
+        default=_env("FAULT_SEED"),
+        metavar="N",
+        help="seed for fault rules' random draws, for repeatable runs (CODESTAND_FAULT_SEED)",
+    )
     return top
 
 
@@ -115,6 +142,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         moltin_clients=tuple(clients),
         admin_token=args.admin_token or None,
         access_log=not args.quiet,
+        journal_size=int(args.journal_size),
+        fault_seed=None if args.fault_seed is None else int(args.fault_seed),
     )
 
 

@@ -1,4 +1,5 @@
-"""What a request can reach: the settings, the store, the clock and the seed catalog.
+"""What a request can reach: the settings, the store, the clock, the seed catalog, the request
+journal and the fault rules.
 
 `create_app` builds one `Services` per app and an outer middleware puts it in every request's
 ASGI scope, so nothing is global and two apps in one process never share state.
@@ -6,11 +7,13 @@ ASGI scope, so nothing is global and two apps in one process never share state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codestand.domain.catalog import Seed
 from codestand.domain.clock import Clock
+from codestand.faults import Faults
+from codestand.journal import Journal
 from codestand.routes import RouteTable
 from codestand.settings import Settings
 from codestand.storage.base import Storage
@@ -25,6 +28,8 @@ class Services:
     clock: Clock
     seed: Seed
     routes: RouteTable
+    journal: Journal = field(default_factory=Journal)
+    faults: Faults = field(default_factory=Faults)
 
 
 def services_of(scope: dict[str, Any]) -> Services:

@@ -71,7 +71,7 @@ def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
 def _respond(request: ConnexionRequest, error: CodestandError) -> ConnexionResponse:
     if isinstance(error, errors.MethodNotAllowed):
         allow = services_of(request.scope).routes.allow(request.url.path)
-        error.headers = {"Allow": allow} if allow else {}
+        error.headers = {**error.headers, "Allow": allow} if allow else error.headers
     rendered = renderer_for(request.url.path)(error)
     return ConnexionResponse(
         status_code=rendered.status,

@@ -99,3 +99,58 @@ class Unavailable(CodestandError):
 class InternalError(CodestandError):
     status = 500
     default_key = "internal"
+
+
+# Statuses a test can ask for (a fault rule, `Prefer: code=NNN`) beyond those the stand-in
+# answers by itself: a vendor behind a gateway can also answer these.
+
+
+class TooManyRequests(CodestandError):
+    status = 429
+    default_key = "too_many_requests"
+
+
+class BadGateway(CodestandError):
+    status = 502
+    default_key = "bad_gateway"
+
+
+class ServiceUnavailable(CodestandError):
+    status = 503
+    default_key = "service_unavailable"
+
+
+class GatewayTimeout(CodestandError):
+    status = 504
+    default_key = "gateway_timeout"
+
+
+BY_STATUS: dict[int, type[CodestandError]] = {
+    kind.status: kind
+    for kind in (
+        InvalidRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        RuleViolation,
+        TooManyRequests,
+        InternalError,
+        BadGateway,
+        ServiceUnavailable,
+        GatewayTimeout,
+    )
+}
+
+
+def error_for_status(status: int, *, headers: dict[str, str] | None = None, **params: Any) -> CodestandError:
+    """The generic error of `status`, with that status's generic message in each vendor's table.
+
+    `params` fill templates that need a value (`limit` for 413); a status without an error kind
+    here is a KeyError: callers offer only `BY_STATUS`'s statuses.
+    """
+    kind = BY_STATUS[status]
+    return kind(Problem(kind.default_key, params=params), headers=headers)

@@ -25,3 +25,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # One log line per request (method, path, status, milliseconds).
     access_log: bool = True
+    # How many vendor requests the journal keeps (0: none).
+    journal_size: int = 1000
+    # Seeds the draws of fault rules (probability, latency ranges) for repeatable runs.
+    fault_seed: int | None = None

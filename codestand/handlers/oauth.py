@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from connexion import request
+
 from codestand.context import current
 from codestand.domain import tokens
 
@@ -18,6 +20,9 @@ async def access_token(body: dict) -> dict:
         client_id=body["client_id"],
         client_secret=body.get("client_secret"),
     )
+    # This route authenticates the client by its form, not by a security scheme: name the
+    # tenant as security names it elsewhere, for the request journal.
+    request.context["user"] = token.tenant
     return {
         "access_token": token.token,
         "token_type": "Bearer",

@@ -36,3 +36,12 @@ def renderer_for(path: str) -> Renderer:
     if path.startswith("/__codestand"):
         return control.render
     return thoughtindustries.render
+
+
+_VENDOR_PREFIXES = ("/incoming/", "/v2/", "/oauth/")
+
+
+def is_vendor_path(path: str) -> bool:
+    """A path a vendor's client calls (known or not), as opposed to the control plane, the
+    contract at `/openapi.json` and Swagger UI: what the journal records and faults apply to."""
+    return path.startswith(_VENDOR_PREFIXES) or path in ("/incoming", "/v2", "/oauth")

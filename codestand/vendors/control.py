@@ -31,6 +31,12 @@ MESSAGES = {
     "payload_too_large": (413, "Payload Too Large", "The request body is larger than {limit} bytes"),
     "unsupported_media_type": (415, "Unsupported Media Type", "The Content-Type of this request is not supported"),
     "storage_unavailable": (503, "Service Unavailable", "The storage does not answer: {reason}"),
+    # Fault rules.
+    "rule:fault_effect": (400, "Bad Request", "A fault needs a status, latency_ms or drop: true"),
+    "rule:drop_or_status": (400, "Bad Request", "A fault either drops the connection or answers a status, not both"),
+    "rule:latency": (400, "Bad Request", "latency_ms must be milliseconds or {{min, max}} in milliseconds"),
+    "latency_range": (400, "Bad Request", "latency_ms.min must not be above latency_ms.max"),
+    "fault_not_found": (404, "Not Found", "No fault rule with this id"),
     "malformed": (400, "Bad Request", "The request is not valid"),
     "rule": (422, "Unprocessable Entity", "The request breaks a rule"),
     "internal": (500, "Internal Server Error", "Something went wrong in the stand-in; the server log has the details"),

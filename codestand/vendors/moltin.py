@@ -70,6 +70,12 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
         "Internal Server Error",
         "There was an internal server error, you can report with your request id.",
     ),  # [doc]
+    # Asked for by a test (a fault rule, `Prefer: code=NNN`), never answered on their own.
+    "too_many_requests": (429, "Too Many Requests", "Too many requests; retry later"),
+    "bad_gateway": (502, "Bad Gateway", "The upstream service did not answer properly"),
+    "service_unavailable": (503, "Service Unavailable", "The service is temporarily unavailable"),
+    "gateway_timeout": (504, "Gateway Timeout", "The upstream service did not answer in time"),
+    "prefer_undocumented": (404, "Not Found", "Prefer: code={code} names no response of this operation; it documents {documented}"),
 }
 
 TABLE = MessageTable(

@@ -68,6 +68,12 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "malformed": (MALFORMED, "Bad request."),
     "rule": (RULE, "The request breaks a rule."),
     "internal": (500, "Internal server error."),
+    # Asked for by a test (a fault rule, `Prefer: code=NNN`), never answered on their own.
+    "too_many_requests": (429, "Too many requests."),
+    "bad_gateway": (502, "Bad gateway."),
+    "service_unavailable": (503, "Service unavailable."),
+    "gateway_timeout": (504, "Gateway timeout."),
+    "prefer_undocumented": (404, "Prefer: code={code} names no response of this operation; it documents {documented}."),
 }
 
 TABLE = MessageTable(

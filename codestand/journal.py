@@ -1,0 +1,227 @@
+"""The request journal: the last N vendor requests with their answers, secrets left out.
+
+Tests read it to see what their client really sent (`GET /__codestand/journal`). It is a
+bounded deque: memory does not grow with the number of requests, and each body is kept up to
+`BODY_LIMIT` bytes. Only vendor paths are recorded (`vendors.is_vendor_path`): the control
+plane steering the stand-in, the contract and Swagger UI are not what a test wants to see.
+
+One journal per app; a server running several worker processes would have one per process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from codestand import globs
+from codestand.domain.clock import Clock, iso_millis
+from codestand.vendors import is_vendor_path
+
+DEFAULT_SIZE = 1000
+# Per body: a page of 100 Moltin promotions is larger, but a test asserting on it has the
+# response already; the journal is for seeing what was sent.
+BODY_LIMIT = 8192
+REDACTED = "[redacted]"
+# Credentials: the token request's secret and the token it answers. Bearer keys, tokens and
+# the admin token only ever travel in headers, which are redacted by name.
+SECRET_FIELDS = frozenset({"client_secret", "access_token"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# The same fields in a body that could not be parsed (cut at the limit, or malformed).
+_SECRET_IN_TEXT = re.compile(
+    r"""(?P<json>"(?:client_secret|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"?"""
+    r"""|(?P<form>\b(?:client_secret|access_token)=)[^&\s]*"""
+)
+
+
+class Journal:
+    """The last `size` entries, oldest first inside; `size` 0 records nothing."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+
+    @property
+    def size(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(self, entry: dict[str, Any]) -> None:
+        if self.size:
+            self._entries.append({"id": next(self._ids), **entry})
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def entries(
+        self,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        status: str | None = None,
+        tenant: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first. `path` is a glob (see `globs`) when it has `*` or `?`, else a substring;
+        `status` is a status (`404`) or a class (`4xx`)."""
+        found: Iterable[dict[str, Any]] = reversed(self._entries)
+        if path is not None:
+            found = (e for e in found if _path_matches(path, e["path"]))
+        if method is not None:
+            found = (e for e in found if e["method"] == method.upper())
+        if status is not None:
+            found = (e for e in found if _status_matches(status, e["status"]))
+        if tenant is not None:
+            found = (e for e in found if e["tenant"] == tenant)
+        return list(itertools.islice(found, limit))
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    return globs.matches(pattern, path) if globs.is_glob(pattern) else pattern in path
+
+
+def _status_matches(wanted: str, status: int | None) -> bool:
+    if status is None:
+        return False
+    if wanted.lower().endswith("xx"):
+        return str(status)[0] == wanted[0]
+    return str(status) == wanted
+
+
+class _Body:
+    """The first `BODY_LIMIT` bytes of a body, and whether there were more."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.truncated = False
+
+    def add(self, chunk: bytes) -> None:
+        room = BODY_LIMIT - len(self.head)
+        if len(chunk) > room:
+            self.truncated = True
+        self.head += chunk[: max(room, 0)]
+
+    def decoded(self, content_type: str) -> Any:
+        """JSON as JSON, a form as its fields, anything else as text; secrets redacted."""
+        if not self.head:
+            return None
+        media = content_type.split(";", 1)[0].strip().lower()
+        text = self.head.decode("utf-8", errors="replace")
+        if not self.truncated:
+            if media == "application/json" or media.endswith("+json"):
+                try:
+                    return redact(json.loads(text))
+                except ValueError:
+                    pass
+            elif media == "application/x-www-form-urlencoded":
+                return redact(dict(parse_qsl(text, keep_blank_values=True)))
+        return redact_text(text)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if k in SECRET_FIELDS else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def redact_text(text: str) -> str:
+    return _SECRET_IN_TEXT.sub(lambda m: f'{m["json"]}"{REDACTED}"' if m["json"] else f"{m['form']}{REDACTED}", text)
+
+
+def scrub(value: Any, secrets: frozenset[str]) -> Any:
+    """`value` with every occurrence of a known secret (the admin token) redacted, wherever a
+    client put it: sent as a vendor key, it would otherwise be kept as the tenant."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    return value
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name_bytes, value_bytes in raw:
+        name = name_bytes.decode("latin-1").lower()
+        value = REDACTED if name in SECRET_HEADERS else value_bytes.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+class JournalRecorder:
+    """Records each vendor request once it is answered, errors included.
+
+    Sits outside Connexion's exception middleware, so it sees the status the client got. The
+    tenant is the `user` Connexion's security put into the request context (the Thought
+    Industries key, the Moltin client_id; the token endpoint names its client itself): the
+    context dict is created here, before Connexion, so that this middleware holds the same one.
+    """
+
+    def __init__(self, app: ASGIApp, journal: Journal, clock: Clock, secrets: Iterable[str | None] = ()) -> None:
+        self.app = app
+        self.journal = journal
+        self.clock = clock
+        self.secrets = frozenset(s for s in secrets if s)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.journal.size or not is_vendor_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        context: dict[str, Any] = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+        at = iso_millis(self.clock.now())
+        started = time.perf_counter()
+        request, response = _Body(), _Body()
+        status: int | None = None
+        response_headers: dict[str, str] = {}
+
+        async def receive_recorded() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request.add(message.get("body", b""))
+            return message
+
+        async def send_recorded(message: Message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = _headers(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                response.add(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive_recorded, send_recorded)
+        finally:
+            request_headers = _headers(scope["headers"])
+            entry = {
+                "time": at,
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": redact_text(scope.get("query_string", b"").decode("latin-1")),
+                "tenant": context.get("user"),
+                # None: the connection was closed without an answer (a `drop` fault).
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request": {
+                    "headers": request_headers,
+                    "body": request.decoded(request_headers.get("content-type", "")),
+                    "truncated": request.truncated,
+                },
+                "response": {
+                    "headers": response_headers,
+                    "body": response.decoded(response_headers.get("content-type", "")),
+                    "truncated": response.truncated,
+                },
+            }
+            self.journal.record(scrub(entry, self.secrets) if self.secrets else entry)
