@@ -43,7 +43,8 @@ class ServicesAndLog:
             await self.app(scope, receive, send_logged)
         finally:
             millis = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, millis)
+            # A connection closed without an answer (a `drop` fault, a client gone) has no status.
+            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status or "-", millis)
 
 
 class BodyLimit:

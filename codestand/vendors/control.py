@@ -37,6 +37,7 @@ MESSAGES = {
     "rule:latency": (400, "Bad Request", "latency_ms must be milliseconds or {{min, max}} in milliseconds"),
     "latency_range": (400, "Bad Request", "latency_ms.min must not be above latency_ms.max"),
     "fault_not_found": (404, "Not Found", "No fault rule with this id"),
+    "unknown_field": (400, "Unknown field", "{name} is not a field of this body"),
     "malformed": (400, "Bad Request", "The request is not valid"),
     "rule": (422, "Unprocessable Entity", "The request breaks a rule"),
     "internal": (500, "Internal Server Error", "Something went wrong in the stand-in; the server log has the details"),
