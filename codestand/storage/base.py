@@ -28,6 +28,13 @@ class QuotaExceeded(Exception):
     """The write would take the tenant over a quota; nothing was written."""
 
 
+class StorageError(Exception):
+    """The store cannot be opened as asked; the message says which file or server and why.
+
+    Raised at start, before anything is served, so the command line can say it plainly.
+    """
+
+
 class Storage(abc.ABC):
     # Catalog ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -116,3 +123,6 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def reset(self, tenant: str | None = None) -> None:
         """Forget everything, or everything of one tenant."""
+
+    def close(self) -> None:
+        """Let go of files or connections; a store with none has nothing to do."""
