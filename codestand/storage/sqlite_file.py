@@ -44,7 +44,7 @@ def prepare(path: Path, *, schema: Sequence[str], version: int, migrations: Mapp
     try:
         db = connect(path)
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open storage file {path}: {exc}") from None
+        raise StorageError(f"cannot open storage file {path} for writing: {exc}") from None
     try:
         _use_wal(db, path)
         _install(db, path, schema=schema, version=version, migrations=migrations)
