@@ -20,12 +20,39 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from codestand.settings import Settings
+from codestand.storage.base import Storage
 
 if TYPE_CHECKING:  # importing Connexion warns; the worker quiets that first
-    from connexion import AsyncApp
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 
-def worker_app(settings: Settings) -> "AsyncApp":
+class ClosingStore:
+    """Closes the store when the worker stops (the ASGI lifespan's shutdown).
+
+    uvicorn ends a worker by re-raising the signal that stopped it, so nothing would close the
+    store otherwise; closed, the last process out folds the write-ahead log back into the file
+    and removes PATH-wal and PATH-shm.
+    """
+
+    def __init__(self, app: ASGIApp, store: Storage) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def worker_app(settings: Settings) -> ClosingStore:
     """What each worker serves: the app, built in the worker from the parent's settings."""
     # As `cli.serve` does in the parent: quiet Connexion's import warnings, log like the parent.
     warnings.filterwarnings("ignore", module="connexion.apps.abstract")
@@ -34,7 +61,8 @@ def worker_app(settings: Settings) -> "AsyncApp":
 
     from codestand.app import create_app
 
-    return create_app(settings)
+    app = create_app(settings)
+    return ClosingStore(app, app.codestand.store)  # type: ignore[attr-defined]
 
 
 def serve_workers(settings: Settings, sock: socket.socket) -> int:
@@ -45,7 +73,7 @@ def serve_workers(settings: Settings, sock: socket.socket) -> int:
         workers=settings.workers,
         access_log=False,
         log_level="warning",
-        lifespan="off",
+        lifespan="on",  # for ClosingStore only
     )
     supervisor = Multiprocess(config, sockets=[sock])
     logging.getLogger("codestand").info("%d worker processes", settings.workers)

@@ -45,10 +45,12 @@ def test_the_same_requests_get_the_same_answers_after_a_restart(tmp_path):
             before = ask_everything(http, moltin, group_ids, promotion_ids)
         assert server.stop() == 0
 
-    with serving(storage, log, port=port) as server:
+    with serving(storage, log, port=port, workers=2) as server:
         with client(server) as http:
             after = ask_everything(http, moltin, group_ids, promotion_ids)  # the token, too, was kept
         assert server.stop() == 0
 
     assert [status for *_, status, _ in before] == [200] * len(before)
     assert after == before
+    # Stopped cleanly, the workers closed the file: its write-ahead log is folded back in.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.sqlite", "server.log"]
