@@ -108,13 +108,14 @@ def test_sigkill_loses_no_answered_create_and_leaves_nothing_half_written(tmp_pa
     path, log = tmp_path / "crash.sqlite", tmp_path / "server.log"
     answered = Answered()
 
-    # Two crashes, the second of a server restarted on the file the first one left.
+    # Two crashes: of two workers and their parent, then of a server restarted on the file the
+    # first crash left.
     with serving(f"sqlite:{path}", log, workers=2) as server:
         with client(server) as http:
             headers = moltin_headers(http, "crash-store")
             promotions = [http.post("/v2/promotions", headers=headers, json={"data": PROMOTION}).json()["data"]["id"] for _ in range(12)]
         create_until_crash(server, answered, 0, headers, promotions)
-    with serving(f"sqlite:{path}", log, workers=2) as server:
+    with serving(f"sqlite:{path}", log) as server:
         check_all_there(server, path, answered, headers, promotions)  # the token survived as well
         create_until_crash(server, answered, 1, headers, promotions)
     assert answered.cut_off > 0, "no request was cut off: the crashes did not land in the middle of creates"
