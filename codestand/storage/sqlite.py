@@ -256,8 +256,9 @@ class SqliteStorage(Storage):
                 ),
             ).lastrowid
             rows = ((number, code, seq, n) for n, code in enumerate(codes))
-            if not _insert_codes(db, "INSERT INTO redemption_codes (tenant, code, group_seq, position) VALUES (?, ?, ?, ?)", rows):
-                raise CodesTaken(_taken(db, "redemption_codes", tenant, codes) or _repeated(codes))
+            refused = _insert_codes(db, "INSERT INTO redemption_codes (tenant, code, group_seq, position) VALUES (?, ?, ?, ?)", rows)
+            if refused:
+                raise _codes_taken(_taken(db, "redemption_codes", tenant, codes) or _repeated(codes), refused)
             db.executemany(
                 "INSERT INTO code_lengths (tenant, length, codes) VALUES (?, ?, ?) "
                 "ON CONFLICT (tenant, length) DO UPDATE SET codes = code_lengths.codes + excluded.codes",
@@ -376,9 +377,10 @@ class SqliteStorage(Storage):
             number = _tenant_number(db, tenant)
             rows = ((number, promotion.id, c.code, c.uses, c.user, c.consume_unit) for c in codes)
             sql = "INSERT INTO promotion_codes (tenant, promotion_id, code, uses, code_user, consume_unit) VALUES (?, ?, ?, ?, ?, ?)"
-            if not _insert_codes(db, sql, rows):
+            refused = _insert_codes(db, sql, rows)
+            if refused:
                 strings = [c.code for c in codes]
-                raise CodesTaken(_taken(db, "promotion_codes", tenant, strings) | _repeated(strings))
+                raise _codes_taken(_taken(db, "promotion_codes", tenant, strings) | _repeated(strings), refused)
             if _promotion_code_count(db, tenant, promotion.id) > limit:
                 raise QuotaExceeded()
 
@@ -425,21 +427,27 @@ def _tenant_number(db: sqlite3.Connection, tenant: str) -> int:
     return db.execute("SELECT id FROM tenants WHERE name = ?", (tenant,)).fetchone()[0]
 
 
-def _insert_codes(db: sqlite3.Connection, sql: str, rows: Iterable[tuple]) -> bool:
-    """Insert code rows; False, with none of them written, if a key says a code is taken.
+def _insert_codes(db: sqlite3.Connection, sql: str, rows: Iterable[tuple]) -> sqlite3.IntegrityError | None:
+    """Insert code rows; if a key refuses one, none of them is written and the refusal returned.
 
-    The savepoint undoes the rows inserted before the clash, so the caller can then ask which
+    The savepoint undoes the rows inserted before the refusal, so the caller can then ask which
     codes were taken without seeing its own.
     """
     db.execute("SAVEPOINT codes")
     try:
         db.executemany(sql, rows)
-    except sqlite3.IntegrityError:
+    except sqlite3.IntegrityError as refused:
         db.execute("ROLLBACK TO codes")
-        return False
+        return refused
     finally:
         db.execute("RELEASE codes")
-    return True
+    return None
+
+
+def _codes_taken(clash: set[str], refused: sqlite3.IntegrityError) -> Exception:
+    """`CodesTaken` naming the clash; if no code clashes, the refusal was about something else
+    and is passed on as it is, rather than reported as taken codes."""
+    return CodesTaken(clash) if clash else refused
 
 
 def _taken(db: sqlite3.Connection, table: str, tenant: str, codes: Iterable[str]) -> set[str]:
