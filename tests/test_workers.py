@@ -27,6 +27,7 @@ from tests.live_server import (
 )
 
 CLIENTS = 8
+PROC = Path("/proc/self/stat").exists()
 
 
 def test_memory_with_several_workers_is_refused():
@@ -98,7 +99,8 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
     """Groups of short codes and promotion codes created at once, through three processes."""
     path = tmp_path / "race.sqlite"
     with serving(f"sqlite:{path}", tmp_path / "server.log", workers=3) as server:
-        idle = _settled(server, 3)
+        # Where /proc tells CPU time (Linux), check that the work did spread over the workers.
+        idle = _settled(server, 3) if PROC else {}
         created: dict[str, int] = {}
         statuses: Counter[int] = Counter()
         lock = threading.Lock()
@@ -115,8 +117,9 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
                             created[response.json()["id"]] = response.json()["totalCodesCount"]
 
         _in_threads(create_groups)
-        busy = {pid: _cpu_seconds(pid) for pid in server.workers()}
-        assert sum(1 for pid in idle if busy.get(pid, 0) - idle[pid] >= 0.05) >= 2, (idle, busy)
+        if PROC:
+            busy = {pid: _cpu_seconds(pid) for pid in server.workers()}
+            assert sum(1 for pid in idle if busy.get(pid, 0) - idle[pid] >= 0.05) >= 2, (idle, busy)
 
         # Moltin: every client offers the same code strings, one at a time and in overlapping
         # batches of three; each code may be won by one request only.
