@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from codestand.settings import Settings
+from codestand.storage import StorageError, check_spec, shared_between_processes
 
 ENV_PREFIX = "CODESTAND_"
 
@@ -37,9 +38,16 @@ def _port(text: str) -> int:
 
 
 def _storage(text: str) -> str:
-    if text != "memory":
-        raise argparse.ArgumentTypeError(f"{text!r} is not a storage: use 'memory'")
-    return text
+    try:
+        return check_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of worker processes (1 or more)")
+    return int(text)
 
 
 def _seed(text: str) -> Path:
@@ -80,6 +88,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (CODESTAND_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=_env("PORT", "8080"), help="port (CODESTAND_PORT; default 8080)")
     serve.add_argument("--storage", type=_storage, default=_env("STORAGE", "memory"), help="where state lives (CODESTAND_STORAGE; default memory)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=_env("WORKERS", "1"),
+        help="worker processes sharing the port; more than 1 needs --storage sqlite:PATH (CODESTAND_WORKERS; default 1)",
+    )
     serve.add_argument("--seed", type=_seed, default=_env("SEED"), help="catalog YAML to load instead of the shipped one (CODESTAND_SEED)")
     serve.add_argument(
         "--strict-catalog",
@@ -136,6 +150,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=args.host,
         port=int(args.port),
         storage=args.storage,
+        workers=int(args.workers),
         seed=args.seed if args.seed is None else Path(args.seed),
         strict_catalog=args.strict_catalog,
         ti_api_keys=tuple(keys),
@@ -192,14 +207,27 @@ def serve(settings: Settings) -> int:
     from codestand.app import create_app
     from codestand.domain.catalog import SeedError
 
+    if settings.workers > 1 and not shared_between_processes(settings.storage):
+        raise SystemExit(
+            f"codestand: --workers {settings.workers} needs a store the workers share: with --storage "
+            f"{settings.storage} each worker would have its own memory, and a group created through one "
+            "worker would be unknown to the others. Use --storage sqlite:PATH"
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     try:
+        # Also for several workers: the parent opens (creates, upgrades) the store once, so a
+        # bad file or seed is reported here, plainly, before any worker starts.
         app = create_app(settings)
-    except SeedError as exc:
+    except (SeedError, StorageError) as exc:
         raise SystemExit(f"codestand: {exc}")
     sock = bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, settings.storage)
+    if settings.workers > 1:
+        from codestand.workers import serve_workers
+
+        app.codestand.store.close()  # type: ignore[attr-defined]
+        return serve_workers(settings, sock)
     config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off")
     _Server(config).run(sockets=[sock])
     logging.getLogger("codestand").info("stopped")

@@ -11,6 +11,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     storage: str = "memory"
+    # Processes serving one port; more than one needs a storage they share (not memory).
+    workers: int = 1
     # None: the seed shipped in the package (codestand/seed/catalog.yaml).
     seed: Path | None = None
     # Refuse catalog ids the tenant's catalog does not have, instead of placeholders.

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from starlette.testclient import TestClient
 
 from codestand.app import create_app
 from codestand.domain.clock import Clock
 from codestand.settings import Settings
+from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
+from codestand.storage.sqlite import SqliteStorage
 
 TI_KEY = "ti-test-key"
 
@@ -18,9 +22,12 @@ def settings() -> Settings:
     return Settings(access_log=False)
 
 
-@pytest.fixture
-def store() -> MemoryStorage:
-    return MemoryStorage()
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
+    """A fresh store of each backend, so every suite that uses it runs against both."""
+    backend = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "codestand.sqlite")
+    yield backend
+    backend.close()
 
 
 @pytest.fixture

@@ -34,6 +34,13 @@ class AlreadyUsed(Exception):
     """The code was redeemed already, or has no uses left; nothing was written."""
 
 
+class StorageError(Exception):
+    """The store cannot be opened as asked; the message says which file or server and why.
+
+    Raised at start, before anything is served, so the command line can say it plainly.
+    """
+
+
 class Storage(abc.ABC):
     # Catalog ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -171,7 +178,9 @@ class Storage(abc.ABC):
     def ping(self) -> None:
         """Raise if the store cannot be read (the control plane's health check)."""
 
-    # ------------------------------------------------------------------------
     @abc.abstractmethod
     def reset(self, tenant: str | None = None) -> None:
         """Forget everything, or everything of one tenant; tokens stay valid until they lapse."""
+
+    def close(self) -> None:
+        """Let go of files or connections; a store with none has nothing to do."""

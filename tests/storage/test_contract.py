@@ -1,0 +1,421 @@
+"""The storage contract: every backend answers these the same (the `store` fixture runs both)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
+from codestand.storage.base import CodesTaken, QuotaExceeded
+
+T0 = datetime(2025, 5, 10, 15, 25, 21, 164_123, tzinfo=timezone.utc)
+_ids = itertools.count(1)
+
+
+def group(label: str = "Spring", *, total: int = 3, length: int = 6, **fields) -> RedemptionGroup:
+    n = next(_ids)
+    return RedemptionGroup(
+        id=f"group-{n}", label=label, code_length=length, total_codes=total, created_at=T0 + timedelta(seconds=n), **fields
+    )
+
+
+def promotion(name: str = "Ten off", **fields) -> Promotion:
+    n = next(_ids)
+    values = dict(
+        id=f"promotion-{n}",
+        name=name,
+        description="ten percent",
+        enabled=True,
+        promotion_type="fixed_discount",
+        schema={"currencies": [{"currency": "USD", "amount": 900}]},
+        start=T0,
+        end=T0 + timedelta(days=30),
+        created_at=T0,
+        updated_at=T0,
+    )
+    return Promotion(**{**values, **fields})
+
+
+def codes(*names: str) -> list[PromotionCode]:
+    return [PromotionCode(code=name) for name in names]
+
+
+# Catalog -------------------------------------------------------------------------------
+
+
+def test_catalog_items_are_the_tenants_own_of_that_kind(store):
+    store.put_catalog_items("a", "courses", [CatalogItem("c1", "Course one"), CatalogItem("c2", "Course two")])
+    store.put_catalog_items("b", "courses", [CatalogItem("c3", "Other tenant")])
+    store.put_catalog_items("a", "bundles", [CatalogItem("c3", "A bundle")])
+
+    assert store.catalog_items("a", "courses", ["c1", "c3", "nope"]) == {"c1": CatalogItem("c1", "Course one")}
+    assert store.catalog_items("b", "courses", ["c1", "c3"]) == {"c3": CatalogItem("c3", "Other tenant")}
+    assert store.catalog_items("nobody", "courses", ["c1"]) == {}
+
+
+def test_put_catalog_items_replaces_an_item(store):
+    store.put_catalog_items("a", "clients", [CatalogItem("x", "Old")])
+    store.put_catalog_items("a", "clients", [CatalogItem("x", "New", placeholder=True)])
+    assert store.catalog_items("a", "clients", ["x"]) == {"x": CatalogItem("x", "New", placeholder=True)}
+
+
+def test_catalog_items_looks_up_many_ids(store):
+    items = [CatalogItem(f"id{n}", f"Item {n}") for n in range(1200)]
+    store.put_catalog_items("a", "licenses", items)
+    found = store.catalog_items("a", "licenses", [i.id for i in items] + ["missing"])
+    assert found == {i.id: i for i in items}
+
+
+# Redemption code groups -----------------------------------------------------------------
+
+
+def test_a_group_comes_back_as_it_went_in(store):
+    full = group(
+        "Full",
+        expiration_date="2030-01-01T00:00:00.000Z",
+        access_days=30,
+        client=CatalogItem("cl", "Client"),
+        courses=(CatalogItem("c1", "One"), CatalogItem("c0", "Unknown course c0", placeholder=True)),
+        learning_paths=(CatalogItem("lp", "Path"),),
+        bundles=(CatalogItem("b", "Bundle"),),
+        licenses=(CatalogItem("l", "License"),),
+    )
+    store.create_group("a", full, ["aaaaaa", "bbbbbb", "cccccc"])
+    assert store.get_group("a", full.id) == full
+    assert store.get_group("b", full.id) is None
+    assert store.get_group("a", "unknown") is None
+
+
+def test_group_codes_keep_the_order_they_were_generated_in(store):
+    g = group(total=4)
+    store.create_group("a", g, ["zzzzzz", "aaaaaa", "mmmmmm", "bbbbbb"])
+    assert store.group_codes("a", g.id) == ["zzzzzz", "aaaaaa", "mmmmmm", "bbbbbb"]
+    assert store.group_codes("b", g.id) == []
+    assert store.group_codes("a", "unknown") == []
+
+
+def test_codes_taken_and_code_count_are_per_tenant_and_length(store):
+    store.create_group("a", group(total=2, length=6), ["aaaaaa", "bbbbbb"])
+    store.create_group("a", group(total=1, length=4), ["cccc"])
+
+    assert store.codes_taken("a", ["aaaaaa", "cccc", "dddddd"]) == {"aaaaaa", "cccc"}
+    assert store.codes_taken("b", ["aaaaaa"]) == set()
+    assert (store.code_count("a", 6), store.code_count("a", 4), store.code_count("a", 5)) == (2, 1, 0)
+    assert store.code_count("b", 6) == 0
+
+
+def test_a_clash_with_a_used_code_writes_nothing_and_names_the_clash(store):
+    store.create_group("a", group(total=2), ["aaaaaa", "bbbbbb"])
+    late = group(total=3)
+
+    with pytest.raises(CodesTaken) as taken:
+        store.create_group("a", late, ["cccccc", "bbbbbb", "dddddd"])
+
+    assert taken.value.codes == {"bbbbbb"}
+    assert store.get_group("a", late.id) is None
+    assert store.group_codes("a", late.id) == []
+    assert store.codes_taken("a", ["cccccc", "dddddd"]) == set()
+    assert store.code_count("a", 6) == 2
+    assert store.list_groups("a", query=None, sort=None, descending=False, offset=0, limit=10).total == 1
+
+
+def test_a_code_twice_in_one_group_writes_nothing(store):
+    g = group(total=3)
+    with pytest.raises(CodesTaken) as taken:
+        store.create_group("a", g, ["aaaaaa", "bbbbbb", "aaaaaa"])
+    assert taken.value.codes == {"aaaaaa"}
+    assert store.get_group("a", g.id) is None
+    assert store.code_count("a", 6) == 0
+
+
+def test_tenants_may_use_the_same_codes(store):
+    store.create_group("a", group(total=1), ["aaaaaa"])
+    store.create_group("b", group(total=1), ["aaaaaa"])
+    assert store.code_count("b", 6) == 1
+
+
+def test_a_ten_thousand_code_group(store):
+    many = [f"{n:06d}" for n in range(10_000)]
+    g = group(total=10_000)
+    store.create_group("a", g, many)
+    assert store.group_codes("a", g.id) == many
+    assert store.codes_taken("a", many[::7] + ["x"]) == set(many[::7])
+    assert store.code_count("a", 6) == 10_000
+
+
+def _labels(page: Page) -> list[str]:
+    return [g.label for g in page.items]
+
+
+def _list(store, tenant="a", **options):
+    return store.list_groups(tenant, **{"query": None, "sort": None, "descending": False, "offset": 0, "limit": 50, **options})
+
+
+def test_groups_list_in_creation_order_a_page_at_a_time(store):
+    for label in ("one", "two", "three", "four", "five"):
+        store.create_group("a", group(label, total=0), [])
+    store.create_group("b", group("other", total=0), [])
+
+    assert _labels(_list(store)) == ["one", "two", "three", "four", "five"]
+    page = _list(store, offset=1, limit=2)
+    assert (_labels(page), page.total) == (["two", "three"], 5)
+    assert _list(store, offset=5).items == [] and _list(store, offset=5).total == 5
+    assert _labels(_list(store, descending=True)) == ["five", "four", "three", "two", "one"]
+    assert _list(store, "nobody") == Page(items=[], total=0)
+
+
+def test_groups_search_ignores_case_beyond_ascii(store):
+    for label in ("Große Straße", "Spring Promo", "spring sale", "Winter"):
+        store.create_group("a", group(label, total=0), [])
+
+    assert _labels(_list(store, query="SPRING")) == ["Spring Promo", "spring sale"]
+    assert _labels(_list(store, query="STRASSE")) == ["Große Straße"]
+    assert _labels(_list(store, query="%")) == []
+    page = _list(store, query="s", limit=1, offset=1)
+    assert (_labels(page), page.total) == (["Spring Promo"], 3)
+
+
+def test_groups_sort_by_a_field_and_ties_keep_creation_order(store):
+    rows = [("b", 5, "b1"), ("A", 1, "a1"), ("a", 5, "a2"), ("B", 1, "b2"), ("a", 3, "a3")]
+    for label, total, tag in rows:
+        store.create_group("a", group(label, total=total, courses=(CatalogItem(tag, tag),)), [f"{tag}{n:04d}" for n in range(total)])
+
+    def tags(**options):
+        return [g.courses[0].id for g in _list(store, **options).items]
+
+    assert tags(sort="label") == ["a1", "a2", "a3", "b2", "b1"]
+    assert tags(sort="label", descending=True) == ["b1", "b2", "a2", "a3", "a1"]
+    assert tags(sort="totalCodesCount") == ["a1", "b2", "a3", "b1", "a2"]
+    assert tags(sort="totalCodesCount", descending=True) == ["b1", "a2", "a3", "a1", "b2"]
+    assert tags(sort="redeemedCodesCount") == ["b1", "a1", "a2", "b2", "a3"]
+
+
+# Tokens --------------------------------------------------------------------------------
+
+
+def test_tokens_are_found_by_their_string(store):
+    token = Token(token="t1", tenant="store-a", grant="client_credentials", expires_at=T0)
+    store.save_token(token)
+    assert store.find_token("t1") == token
+    assert store.find_token("t2") is None
+
+    renewed = replace(token, expires_at=T0 + timedelta(hours=1))
+    store.save_token(renewed)
+    assert store.find_token("t1") == renewed
+
+
+# Promotions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("automatic", [None, True, False])
+def test_a_promotion_comes_back_as_it_went_in(store, automatic):
+    p = promotion(
+        automatic=automatic,
+        extras={"min_cart_value": [{"currency": "USD", "amount": 1000}], "max_applications_per_cart": 2},
+        schema={"type": "x", "nested": {"list": [1, 2.5, "three", None, True]}},
+    )
+    store.add_promotion("a", p, 1000)
+    assert store.get_promotion("a", p.id) == p
+    assert store.get_promotion("b", p.id) is None
+    assert store.get_promotion("a", "unknown") is None
+
+
+def test_the_promotion_quota_refuses_one_more_and_writes_nothing(store):
+    first, second, third = promotion("1"), promotion("2"), promotion("3")
+    store.add_promotion("a", first, 2)
+    store.add_promotion("a", second, 2)
+    with pytest.raises(QuotaExceeded):
+        store.add_promotion("a", third, 2)
+    assert store.get_promotion("a", third.id) is None
+    store.add_promotion("b", third, 2)  # the quota is the tenant's
+
+
+def test_promotions_list_in_creation_order_and_by_code(store):
+    made = [promotion(str(n)) for n in range(5)]
+    for p in made:
+        store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", made[3], codes("SUMMER"), 1000)
+    store.add_promotion("b", promotion("other"), 1000)
+
+    page = store.list_promotions("a", offset=1, limit=2)
+    assert (page.items, page.total) == (made[1:3], 5)
+    assert store.list_promotions("a", offset=0, limit=100, code="SUMMER") == Page(items=[made[3]], total=1)
+    assert store.list_promotions("a", offset=0, limit=100, code="WINTER") == Page(items=[], total=0)
+    assert store.list_promotions("b", offset=0, limit=100, code="SUMMER").total == 0
+    assert store.list_promotions("nobody", offset=0, limit=100) == Page(items=[], total=0)
+
+
+def test_replacing_a_promotion_keeps_its_place_and_may_drop_its_codes(store):
+    first, second = promotion("first"), promotion("second")
+    store.add_promotion("a", first, 1000)
+    store.add_promotion("a", second, 1000)
+    store.add_promotion_codes("a", first, codes("A1", "A2"), 1000)
+
+    renamed = replace(first, name="renamed", automatic=False, updated_at=T0 + timedelta(hours=1))
+    store.replace_promotion("a", renamed, drop_codes=False)
+    assert store.list_promotions("a", offset=0, limit=10).items == [renamed, second]
+    assert store.promotion_code_count("a", first.id) == 2
+
+    store.replace_promotion("a", renamed, drop_codes=True)
+    assert store.promotion_code_count("a", first.id) == 0
+    assert store.list_promotions("a", offset=0, limit=10, code="A1").total == 0
+    store.add_promotion_codes("a", second, codes("A1"), 1000)  # free again
+
+
+def test_deleting_a_promotion_deletes_its_codes(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", p, codes("A1", "A2"), 1000)
+
+    assert store.delete_promotion("b", p.id) is False
+    assert store.delete_promotion("a", p.id) is True
+    assert store.delete_promotion("a", p.id) is False
+    assert store.get_promotion("a", p.id) is None
+    assert store.list_promotion_codes("a", p.id, offset=0, limit=10) == Page(items=[], total=0)
+    again = promotion()
+    store.add_promotion("a", again, 1000)
+    store.add_promotion_codes("a", again, codes("A1", "A2"), 1000)
+
+
+# Promotion codes -----------------------------------------------------------------------
+
+
+def test_codes_are_added_and_listed_in_order_with_the_promotion_written(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    touched = replace(p, updated_at=T0 + timedelta(minutes=5))
+    added = [
+        PromotionCode("Z1", uses=3, user="customer-1", consume_unit="per_checkout"),
+        PromotionCode("A1"),
+        PromotionCode("M1", uses=0),
+    ]
+    store.add_promotion_codes("a", touched, added, 1000)
+
+    assert store.get_promotion("a", p.id) == touched
+    assert store.list_promotion_codes("a", p.id, offset=0, limit=100) == Page(items=added, total=3)
+    assert store.list_promotion_codes("a", p.id, offset=1, limit=1) == Page(items=added[1:2], total=3)
+    assert store.list_promotion_codes("a", p.id, offset=0, limit=0) == Page(items=[], total=3)
+    assert store.promotion_code_count("a", p.id) == 3
+    assert store.promotion_code_count("b", p.id) == 0
+
+
+def test_taken_codes_refuse_the_whole_batch(store):
+    first, second = promotion("first"), promotion("second")
+    store.add_promotion("a", first, 1000)
+    store.add_promotion("a", second, 1000)
+    store.add_promotion_codes("a", first, codes("USED"), 1000)
+    touched = replace(second, updated_at=T0 + timedelta(minutes=5))
+
+    with pytest.raises(CodesTaken) as taken:
+        store.add_promotion_codes("a", touched, codes("NEW1", "USED", "TWICE", "TWICE"), 1000)
+
+    assert taken.value.codes == {"USED", "TWICE"}
+    assert store.promotion_code_count("a", second.id) == 0
+    assert store.get_promotion("a", second.id) == second  # not touched either
+    store.add_promotion_codes("a", touched, codes("NEW1", "TWICE"), 1000)
+
+
+def test_a_code_already_in_the_same_promotion_is_taken(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", p, codes("ONCE"), 1000)
+    with pytest.raises(CodesTaken) as taken:
+        store.add_promotion_codes("a", p, codes("ONCE", "OTHER"), 1000)
+    assert taken.value.codes == {"ONCE"}
+    assert store.promotion_code_count("a", p.id) == 1
+
+
+def test_the_code_quota_counts_what_the_promotion_has(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", p, codes("C1", "C2"), 3)
+    touched = replace(p, updated_at=T0 + timedelta(minutes=5))
+
+    with pytest.raises(QuotaExceeded):
+        store.add_promotion_codes("a", touched, codes("C3", "C4"), 3)
+
+    assert store.promotion_code_count("a", p.id) == 2
+    assert store.get_promotion("a", p.id) == p
+    store.add_promotion_codes("a", touched, codes("C3"), 3)
+    assert store.promotion_code_count("a", p.id) == 3
+
+
+def test_a_taken_code_is_reported_before_the_quota(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", p, codes("C1"), 1)
+    with pytest.raises(CodesTaken):
+        store.add_promotion_codes("a", p, codes("C1", "C2"), 1)
+
+
+def test_tenants_may_use_the_same_promotion_codes(store):
+    mine, theirs = promotion(), promotion()
+    store.add_promotion("a", mine, 1000)
+    store.add_promotion("b", theirs, 1000)
+    store.add_promotion_codes("a", mine, codes("SAME"), 1000)
+    store.add_promotion_codes("b", theirs, codes("SAME"), 1000)
+    assert store.list_promotions("b", offset=0, limit=10, code="SAME").items == [theirs]
+
+
+def test_deleting_codes_counts_those_the_promotion_had(store):
+    p, other = promotion(), promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion("a", other, 1000)
+    store.add_promotion_codes("a", p, codes("C1", "C2", "C3"), 1000)
+    store.add_promotion_codes("a", other, codes("O1"), 1000)
+
+    assert store.delete_promotion_codes("a", p.id, ["C1", "C3", "C1", "NOPE", "O1"]) == 2
+    assert [c.code for c in store.list_promotion_codes("a", p.id, offset=0, limit=10).items] == ["C2"]
+    assert store.promotion_code_count("a", other.id) == 1
+    assert store.delete_promotion_codes("b", p.id, ["C2"]) == 0
+    assert store.delete_promotion_codes("a", "unknown", ["C2"]) == 0
+
+    store.add_promotion_codes("a", p, codes("C1"), 1000)  # a deleted code is free and listed last
+    assert [c.code for c in store.list_promotion_codes("a", p.id, offset=0, limit=10).items] == ["C2", "C1"]
+
+
+# Whole store ---------------------------------------------------------------------------
+
+
+def _fill(store, tenant: str) -> tuple[RedemptionGroup, Promotion, Token]:
+    g, p = group(total=1), promotion()
+    token = Token(token=f"token-{tenant}", tenant=tenant, grant="client_credentials", expires_at=T0)
+    store.put_catalog_items(tenant, "courses", [CatalogItem("c", "Course")])
+    store.create_group(tenant, g, ["same01"])
+    store.add_promotion(tenant, p, 1000)
+    store.add_promotion_codes(tenant, p, codes("SAME"), 1000)
+    store.save_token(token)
+    return g, p, token
+
+
+def test_reset_of_one_tenant_leaves_the_others(store):
+    g_a, p_a, t_a = _fill(store, "a")
+    g_b, p_b, t_b = _fill(store, "b")
+
+    store.reset("a")
+
+    assert store.get_group("a", g_a.id) is None
+    assert store.codes_taken("a", ["same01"]) == set()
+    assert store.code_count("a", 6) == 0
+    assert store.catalog_items("a", "courses", ["c"]) == {}
+    assert store.get_promotion("a", p_a.id) is None
+    assert store.find_token(t_a.token) is None
+    assert store.get_group("b", g_b.id) == g_b
+    assert store.get_promotion("b", p_b.id) == p_b
+    assert store.find_token(t_b.token) == t_b
+    assert store.list_promotions("b", offset=0, limit=10, code="SAME").total == 1
+    _fill(store, "a")  # the codes are free again
+
+
+def test_reset_of_everything(store):
+    g, p, t = _fill(store, "a")
+    _fill(store, "b")
+    store.reset()
+    assert store.get_group("a", g.id) is None
+    assert store.get_promotion("a", p.id) is None
+    assert store.find_token(t.token) is None
+    assert store.code_count("b", 6) == 0
+    assert _list(store, "b").total == 0

@@ -1,0 +1,168 @@
+"""`codestand serve --workers N`: several processes on one SQLite file, and what is refused at start."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import (
+    PROMOTION,
+    Server,
+    all_codes,
+    all_groups,
+    client,
+    codes_body,
+    counters_that_disagree,
+    half_written_groups,
+    moltin_headers,
+    run,
+    serving,
+    ti_group,
+    ti_headers,
+)
+
+CLIENTS = 8
+PROC = Path("/proc/self/stat").exists()
+
+
+def test_memory_with_several_workers_is_refused():
+    result = run("serve", "--workers", "2", "--port", "1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("codestand: --workers 2 needs a store the workers share")
+    assert "each worker would have its own memory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--storage", "sqlite:"], "argument --storage: 'sqlite:' is not a storage: use 'memory' or 'sqlite:PATH'"),
+        (["--workers", "0"], "argument --workers: '0' is not a number of worker processes (1 or more)"),
+    ],
+)
+def test_flags_that_name_nothing_are_usage_errors(args, message):
+    result = run("serve", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_a_file_that_is_not_sqlite_is_refused_at_start_and_left_untouched(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"not a database\n" * 100)
+    result = run("serve", "--storage", f"sqlite:{path}", "--workers", "2", "--port", "1")
+    assert result.returncode == 1
+    assert result.stderr == f"codestand: storage file {path} is not a SQLite database; it is left untouched: choose another path\n"
+    assert path.read_bytes() == b"not a database\n" * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
+
+
+def _settled(server: Server, count: int) -> dict[int, float]:
+    """Wait until `count` workers exist and have finished starting (their CPU time stops moving)."""
+    before: dict[int, float] = {}
+    for _ in range(100):
+        now = {pid: _cpu_seconds(pid) for pid in server.workers()}
+        if len(now) == count and now == before:
+            return now
+        before = now
+        time.sleep(0.25)
+    raise AssertionError(f"workers did not settle: {before}")
+
+
+def _in_threads(work, count: int = CLIENTS) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:  # reported below, with the test's failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+
+def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
+    """Groups of short codes and promotion codes created at once, through three processes."""
+    path = tmp_path / "race.sqlite"
+    with serving(f"sqlite:{path}", tmp_path / "server.log", workers=3) as server:
+        # Where /proc tells CPU time (Linux), check that the work did spread over the workers.
+        idle = _settled(server, 3) if PROC else {}
+        created: dict[str, int] = {}
+        statuses: Counter[int] = Counter()
+        lock = threading.Lock()
+
+        # Thought Industries: 4-character codes (1.7 million of them), so concurrent groups do
+        # draw the same codes now and then and the store must refuse all but one.
+        def create_groups(n: int) -> None:
+            with client(server) as http:
+                for k in range(6):
+                    response = http.post("/incoming/v2/redemptionCodes", headers=ti_headers("race-key"), json=ti_group(f"{n}-{k}", 500, 4))
+                    with lock:
+                        statuses[response.status_code] += 1
+                        if response.status_code == 201:
+                            created[response.json()["id"]] = response.json()["totalCodesCount"]
+
+        _in_threads(create_groups)
+        if PROC:
+            busy = {pid: _cpu_seconds(pid) for pid in server.workers()}
+            assert sum(1 for pid in idle if busy.get(pid, 0) - idle[pid] >= 0.05) >= 2, (idle, busy)
+
+        # Moltin: every client offers the same code strings, one at a time and in overlapping
+        # batches of three; each code may be won by one request only.
+        with client(server) as http:
+            headers = moltin_headers(http, "race-store")
+            promotions = [http.post("/v2/promotions", headers=headers, json={"data": PROMOTION}).json()["data"]["id"] for _ in range(4)]
+        singles: dict[str, list[int]] = defaultdict(list)
+        batches_won: list[tuple[str, tuple[str, ...]]] = []
+
+        def add_codes(n: int) -> None:
+            promotion = promotions[n % len(promotions)]
+            starts = list(range(0, 30))
+            random.Random(n).shuffle(starts)
+            with client(server) as http:
+                for k, start in enumerate(starts):
+                    single = f"SINGLE-{k}"
+                    batch = tuple(f"BATCH-{start + i}" for i in range(3))
+                    for codes in ((single,), batch):
+                        response = http.post(f"/v2/promotions/{promotion}/codes", headers=headers, json=codes_body(*codes))
+                        assert response.status_code in (201, 409), response.text
+                        with lock:
+                            if len(codes) == 1:
+                                singles[single].append(response.status_code)
+                            elif response.status_code == 201:
+                                batches_won.append((promotion, codes))
+
+        _in_threads(add_codes)
+
+        with client(server) as http:
+            groups = all_groups(http, "race-key")
+            stored = {p: all_codes(http, headers, p) for p in promotions}
+
+    assert statuses[201] == len(created) > 0
+    assert set(statuses) <= {201, 409}, statuses  # 409: a group that lost the race five times
+    assert {g["id"]: g["totalCodesCount"] for g in groups} == created
+    assert half_written_groups(path) == []
+    assert counters_that_disagree(path) == []
+
+    assert all(sorted(outcomes) == [201] + [409] * (CLIENTS - 1) for outcomes in singles.values()), singles
+    won = [code for _, codes in batches_won for code in codes]
+    assert len(won) == len(set(won)), "a code was won by two batches"
+    everywhere = [code for codes in stored.values() for code in codes]
+    assert len(everywhere) == len(set(everywhere))
+    assert sorted(everywhere) == sorted(won + list(singles))
+    for promotion, codes in batches_won:
+        assert set(codes) <= set(stored[promotion])
