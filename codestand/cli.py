@@ -214,6 +214,8 @@ def serve(settings: Settings) -> int:
             "worker would be unknown to the others. Use --storage sqlite:PATH"
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    # Connexion's own start-up chatter ("Adding spec json") is not ours to print.
+    logging.getLogger("connexion").setLevel(logging.WARNING)
     try:
         # Also for several workers: the parent opens (creates, upgrades) the store once, so a
         # bad file or seed is reported here, plainly, before any worker starts.

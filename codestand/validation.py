@@ -155,11 +155,18 @@ def _no_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict:
     return obj
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def parse_json(raw: bytes, encoding: str = "utf-8") -> t.Any:
     try:
         text = raw.decode(encoding)
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
-    except (UnicodeDecodeError, LookupError):
+        body = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        if _SURROGATE_ESCAPE.search(text):
+            # `"\ud800"` alone is valid JSON but no character: no store could keep it as text.
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return body
+    except (UnicodeError, LookupError):
         raise InvalidRequest(Problem("encoding"))
     except RecursionError:
         raise InvalidRequest(Problem("malformed_json"))

@@ -1044,3 +1044,16 @@ def test_rejections_leave_earlier_groups_alone(ti, store):
 def test_ping(ti):
     response = ti.get("/incoming/v2/ping")
     assert_json(response, 200, {"valid": True})
+
+
+@pytest.mark.parametrize("label", ['"\\ud800"', '"x\\udfff"', '"\\udc00\\ud800"'])
+def test_a_lone_surrogate_is_not_text(ti, label):
+    body = '{"label": %s, "codeLength": 8, "totalCodesCount": 1, "courses": ["8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"]}' % label
+    response = ti.post("/incoming/v2/redemptionCodes", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"errors": ["Request body is not valid UTF-8."]})
+
+
+def test_a_surrogate_pair_is_one_character(ti):
+    body = '{"label": "\\ud83d\\ude00", "codeLength": 8, "totalCodesCount": 1, "courses": ["8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"]}'
+    response = ti.post("/incoming/v2/redemptionCodes", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["label"]) == (201, "\U0001f600")

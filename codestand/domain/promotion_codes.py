@@ -36,6 +36,8 @@ def add(store: Storage, clock: Clock, tenant: str, promotion_id: str, entries: l
         ) from None
     except QuotaExceeded:
         raise InvalidRequest(Problem("too_many_codes", params={"limit": MAX_CODES})) from None
+    except KeyError:
+        raise NotFound(Problem("promotion_not_found")) from None  # deleted meanwhile
     return touched
 
 

@@ -72,7 +72,10 @@ def update(store: Storage, clock: Clock, tenant: str, promotion_id: str, data: d
     reenabled = is_expired(current, now) and not is_expired(updated, now)
     if reenabled and store.promotion_code_count(tenant, promotion_id) > REENABLE_CODE_LIMIT:
         raise RuleViolation(Problem("reenable_too_many_codes", "request"))
-    store.replace_promotion(tenant, updated, drop_codes=reenabled)
+    try:
+        store.replace_promotion(tenant, updated, drop_codes=reenabled)
+    except KeyError:
+        raise NotFound(Problem("promotion_not_found")) from None  # deleted meanwhile
     return updated
 
 

@@ -136,7 +136,10 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def replace_promotion(self, tenant: str, promotion: Promotion, *, drop_codes: bool) -> None:
-        """Write an updated promotion; with `drop_codes`, delete all its codes in the same write."""
+        """Write an updated promotion; with `drop_codes`, delete all its codes in the same write.
+
+        Raises KeyError, writing nothing, if the promotion is gone (deleted since it was read).
+        """
 
     @abc.abstractmethod
     def delete_promotion(self, tenant: str, promotion_id: str) -> bool:
@@ -147,9 +150,9 @@ class Storage(abc.ABC):
     def add_promotion_codes(self, tenant: str, promotion: Promotion, codes: list[PromotionCode], limit: int) -> None:
         """Add codes to a promotion and write the promotion (its new `updated_at`) at once.
 
-        Raises `CodesTaken` if any code is already used in the store (or twice in `codes`) and
-        `QuotaExceeded` if the promotion would have more than `limit` codes; either way nothing
-        is written.
+        Raises `CodesTaken` if any code is already used in the store (or twice in `codes`),
+        `QuotaExceeded` if the promotion would have more than `limit` codes, and KeyError if the
+        promotion is gone; either way nothing is written.
         """
 
     @abc.abstractmethod

@@ -199,6 +199,8 @@ class MemoryStorage(Storage):
     def replace_promotion(self, tenant: str, promotion: Promotion, *, drop_codes: bool) -> None:
         with self._lock:
             state = self._tenants[tenant]
+            if promotion.id not in state.promotions:
+                raise KeyError(promotion.id)  # deleted since the domain read it
             state.promotions[promotion.id] = promotion
             if drop_codes:
                 self._drop_codes(state, promotion.id, list(state.promotion_codes[promotion.id]))

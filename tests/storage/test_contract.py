@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionGroup, Token
-from codestand.storage.base import CodesTaken, QuotaExceeded
+from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
+from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded
 
 T0 = datetime(2025, 5, 10, 15, 25, 21, 164_123, tzinfo=timezone.utc)
 _ids = itertools.count(1)
@@ -420,3 +420,73 @@ def test_reset_of_everything(store):
     assert store.find_token(t.token) == t
     assert store.code_count("b", 6) == 0
     assert _list(store, "b").total == 0
+
+
+def test_writes_to_a_deleted_promotion_write_nothing(store):
+    gone = promotion("gone")
+    store.add_promotion("a", gone, 1000)
+    store.delete_promotion("a", gone.id)
+    with pytest.raises(KeyError):
+        store.replace_promotion("a", gone, drop_codes=False)
+    with pytest.raises(KeyError):
+        store.add_promotion_codes("a", gone, codes("X"), 1000)
+    assert store.get_promotion("a", gone.id) is None
+    assert store.find_promotion_code("a", "X") is None
+
+
+# Catalog as a whole, redemptions, code uses ----------------------------------------------
+
+
+def test_catalog_lists_and_replaces_every_kind(store):
+    store.put_catalog_items("a", "courses", [CatalogItem("c2", "Two"), CatalogItem("c1", "One")])
+    store.put_catalog_items("a", "clients", [CatalogItem("k", "Client")])
+    assert store.catalog("a") == {
+        "courses": [CatalogItem("c2", "Two"), CatalogItem("c1", "One")],
+        "bundles": [],
+        "licenses": [],
+        "learningPaths": [],
+        "clients": [CatalogItem("k", "Client")],
+    }
+    store.replace_catalog("a", {"bundles": [CatalogItem("b", "Bundle")]})
+    assert store.catalog("a")["courses"] == []
+    assert store.catalog("a")["bundles"] == [CatalogItem("b", "Bundle")]
+    assert store.catalog("b")["bundles"] == []
+
+
+def test_redeeming_counts_once_and_records_the_event(store):
+    g = group()
+    store.create_group("a", g, ["code01", "code02"])
+    assert store.find_code("a", "code01") == (g.id, False)
+    assert store.find_code("b", "code01") is None
+    event = RedemptionEvent(id="e1", code="code01", group_id=g.id, user_id="u", occurred_at=T0)
+    assert store.redeem_code("a", event).redeemed_codes == 1
+    with pytest.raises(AlreadyUsed):
+        store.redeem_code("a", RedemptionEvent(id="e2", code="code01", group_id=g.id, user_id="v", occurred_at=T0))
+    assert store.get_group("a", g.id).redeemed_codes == 1
+    assert store.find_code("a", "code01") == (g.id, True)
+    assert store.redeemed_codes("a", g.id) == {"code01"}
+    page = store.list_redemption_events("a", offset=0, limit=10)
+    assert (page.items, page.total) == ([event], 1)
+    assert store.list_redemption_events("a", offset=0, limit=10, start=T0 + timedelta(seconds=1)).total == 0
+    assert store.list_redemption_events("a", offset=0, limit=10, end=T0 + timedelta(seconds=1), user_id="u").total == 1
+    assert store.list_redemption_events("a", offset=0, limit=10, group_id="other").total == 0
+    assert store.list_redemption_events("b", offset=0, limit=10).total == 0
+
+
+def test_a_code_use_counts_until_none_is_left(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", p, [PromotionCode(code="TWICE", uses=2), PromotionCode(code="ANY")], 1000)
+    found, code = store.find_promotion_code("a", "TWICE")
+    assert (found, code) == (p, PromotionCode(code="TWICE", uses=2))
+    assert store.use_promotion_code("a", p.id, "TWICE").uses_left == 1
+    assert store.use_promotion_code("a", p.id, "TWICE").uses_left == 0
+    with pytest.raises(AlreadyUsed):
+        store.use_promotion_code("a", p.id, "TWICE")
+    assert store.use_promotion_code("a", p.id, "ANY") == PromotionCode(code="ANY", used=1)
+    assert store.list_promotion_codes("a", p.id, offset=0, limit=10).items[0].used == 2
+    assert store.find_promotion_code("b", "TWICE") is None
+
+
+def test_ping_answers(store):
+    assert store.ping() is None
