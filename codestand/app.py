@@ -8,6 +8,7 @@ from connexion.middleware import MiddlewarePosition
 from codestand import error_handling, spec
 from codestand.auth import ColonBearer
 from codestand.context import Services
+from codestand.cors import VendorCORS
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_api(spec.load(), name="vendors")
     app.add_api(spec.load("control.yaml"), name="control")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Outside Connexion's exception, routing and security middlewares: preflights name no
+    # operation and carry no credentials, and error answers need CORS headers too.
+    app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)

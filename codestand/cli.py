@@ -89,6 +89,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="ID:SECRET",
         help="accept only these Moltin clients; repeatable (CODESTAND_MOLTIN_CLIENTS, comma-separated)",
     )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        metavar="ORIGIN",
+        help="let only pages of this origin call the vendor routes; repeatable (CODESTAND_CORS_ORIGINS, comma-separated; default any origin)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return top
 
@@ -108,6 +115,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ti_api_keys=tuple(keys),
         moltin_clients=tuple(clients),
         access_log=not args.quiet,
+        cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
     )
 
 

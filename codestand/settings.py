@@ -25,3 +25,5 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # One log line per request (method, path, status, milliseconds).
     access_log: bool = True
+    # Origins whose pages may call the vendor routes (CORS); empty: any origin.
+    cors_origins: tuple[str, ...] = ()
