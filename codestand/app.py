@@ -11,6 +11,7 @@ from codestand.context import Services
 from codestand.cors import VendorCORS
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
+from codestand.landing import LandingPage
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
 from codestand.routes import RouteTable
 from codestand.settings import Settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     # Outside Connexion's exception, routing and security middlewares: preflights name no
     # operation and carry no credentials, and error answers need CORS headers too.
     app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
+    app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
