@@ -5,7 +5,7 @@ from __future__ import annotations
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling, spec
+from codestand import error_handling, spec, swagger_ui
 from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.cors import VendorCORS
@@ -37,8 +37,8 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
     )
-    app.add_api(spec.load(), name="vendors")
-    app.add_api(spec.load("control.yaml"), name="control")
+    app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
+    app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     # Outside Connexion's exception, routing and security middlewares: preflights name no
     # operation and carry no credentials, and error answers need CORS headers too.
