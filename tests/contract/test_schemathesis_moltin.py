@@ -74,7 +74,9 @@ def start_before_end(ctx, body):
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("start"), str) or not isinstance(data.get("end"), str):
         return True
-    return _instant(data["start"]) < _instant(data["end"])
+    start, end = _instant(data["start"]), _instant(data["end"])
+    # A date that does not parse makes the body invalid whatever the order: keep it.
+    return start is None or end is None or start < end
 
 
 def _instant(text: str):
