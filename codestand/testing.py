@@ -26,6 +26,8 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from codestand.settings import Settings
 
 ENV_URL = "CODESTAND_URL"
@@ -211,7 +213,7 @@ def serve_in_thread(settings: Settings, timeout: float = 20.0) -> Iterator[str]:
         sock.close()
 
 
-def _wait_until_answering(url: str, server: Any, thread: threading.Thread, timeout: float) -> None:
+def _wait_until_answering(url: str, server: uvicorn.Server, thread: threading.Thread, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive():
