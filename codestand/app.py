@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling, spec
+from codestand import error_handling, spec, swagger_ui
 from codestand.auth import ColonBearer
 from codestand.connections import DroppingApp
 from codestand.context import Services
+from codestand.cors import VendorCORS
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
 from codestand.domain.clock import Clock
 from codestand.examples import ResponseCatalog
 from codestand.faults import FaultInjector, Faults
 from codestand.journal import Journal, JournalRecorder
+from codestand.landing import LandingPage
 from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
 from codestand.prefer import PreferCode
 from codestand.routes import RouteTable
@@ -41,8 +43,8 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
     )
-    app.add_api(spec.load(), name="vendors")
-    app.add_api(spec.load("control.yaml"), name="control")
+    app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
+    app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     # Outside the error path, so it records the status the client got, errors included.
     app.add_middleware(
@@ -52,6 +54,10 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         clock=services.clock,
         secrets=[settings.admin_token],
     )
+    # Outside Connexion's exception, routing and security middlewares: preflights name no
+    # operation and carry no credentials, and error answers need CORS headers too.
+    app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
+    app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     # Faults act before security; `Prefer: code=` after security and validation. Both raise
     # their errors into the one error path.

@@ -122,6 +122,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="control routes (/__codestand) need Authorization: Bearer TOKEN (CODESTAND_ADMIN_TOKEN)",
     )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        metavar="ORIGIN",
+        help="let only pages of this origin call the vendor routes; repeatable (CODESTAND_CORS_ORIGINS, comma-separated; default any origin)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
         "--journal-size",
@@ -159,6 +166,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         access_log=not args.quiet,
         journal_size=int(args.journal_size),
         fault_seed=None if args.fault_seed is None else int(args.fault_seed),
+        cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
     )
 
 

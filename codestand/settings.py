@@ -31,3 +31,5 @@ class Settings:
     journal_size: int = 1000
     # Seeds the draws of fault rules (probability, latency ranges) for repeatable runs.
     fault_seed: int | None = None
+    # Origins whose pages may call the vendor routes (CORS); empty: any origin.
+    cors_origins: tuple[str, ...] = ()
