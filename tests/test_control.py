@@ -292,3 +292,8 @@ def test_tokens_survive_a_reset(client, path):
     client.headers["Authorization"] = f"Bearer {token_for(client, 'store-1')}"
     assert client.post(path).status_code == 204
     assert client.get("/v2/promotions").status_code == 200
+
+
+def test_a_clock_time_without_offset_is_utc(client):
+    response = client.put("/__codestand/clock", json={"now": "2030-01-01T00:00:00", "frozen": True})
+    assert (response.status_code, response.json()) == (200, {"now": "2030-01-01T00:00:00.000Z", "frozen": True})

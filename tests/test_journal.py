@@ -73,7 +73,7 @@ def test_a_thought_industries_request_is_recorded_whole(client, clock):
                 "truncated": False,
             },
             "response": {
-                "headers": {"content-type": "application/json", "content-length": created.headers["content-length"]},
+                "headers": {"content-type": "application/json", "content-length": created.headers["content-length"], "vary": "Origin"},
                 "body": created.json(),
                 "truncated": False,
             },

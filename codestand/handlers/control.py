@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from connexion.lifecycle import ConnexionResponse
 
@@ -106,6 +106,8 @@ async def get_clock() -> dict:
 async def set_clock(body: dict) -> dict:
     clock = current().clock
     moment = parse_datetime(body["now"])
+    # A date-time without an offset is UTC, as everywhere else in the stand-in.
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     if body.get("frozen"):
         clock.freeze(moment)
     else:
