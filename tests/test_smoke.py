@@ -1,4 +1,3 @@
-from tests.conftest import TI_KEY
 
 
 def test_ping_answers_valid_for_any_key(ti):
