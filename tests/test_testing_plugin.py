@@ -138,6 +138,8 @@ def test_tenant_reset_leaves_other_tenants_alone(pytester):
 def test_the_documented_example_runs(pytester):
     doc = (ROOT / "docs" / "PYTEST_PLUGIN.md").read_text(encoding="utf-8")
     example = re.search(r"```python\n(.*?)```", doc, re.DOTALL).group(1)
+    # The README shows the same example; keep the two in step.
+    assert f"```python\n{example}```" in (ROOT / "README.md").read_text(encoding="utf-8")
     pytester.makepyfile(test_example=example)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
