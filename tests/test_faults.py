@@ -13,21 +13,10 @@ from codestand.cli import parser, settings_from
 from codestand.faults import Faults
 from tests.conftest import TI_KEY, token_for
 from tests.live import serving
+from tests.samples import PROMOTION
 
 PING = "/incoming/v2/ping"
 TI = {"Authorization": f"Bearer {TI_KEY}"}
-PROMOTION = {
-    "data": {
-        "type": "promotion",
-        "name": "Promo #1",
-        "description": "Initial Promotion",
-        "enabled": True,
-        "promotion_type": "fixed_discount",
-        "schema": {"currencies": [{"currency": "USD", "amount": 900}]},
-        "start": "2017-11-13",
-        "end": "2030-11-13",
-    }
-}
 
 
 def add(client, **rule) -> dict:

@@ -13,20 +13,8 @@ from codestand.cli import parser, settings_from
 from codestand.journal import BODY_LIMIT, Journal
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
+from tests.samples import GROUP, PROMOTION
 
-GROUP = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": ["8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"]}
-PROMOTION = {
-    "data": {
-        "type": "promotion",
-        "name": "Promo #1",
-        "description": "Initial Promotion",
-        "enabled": True,
-        "promotion_type": "fixed_discount",
-        "schema": {"currencies": [{"currency": "USD", "amount": 900}]},
-        "start": "2017-11-13",
-        "end": "2030-11-13",
-    }
-}
 CLIENT_HEADERS = {
     "host": "testserver",
     "accept": "*/*",

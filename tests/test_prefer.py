@@ -7,20 +7,8 @@ from codestand import spec
 from codestand.examples import ResponseCatalog, sample
 from codestand.validation import FORMATS, SchemaValidator
 from tests.conftest import TI_KEY
+from tests.samples import GROUP, PROMOTION
 
-GROUP = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": ["8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"]}
-PROMOTION = {
-    "data": {
-        "type": "promotion",
-        "name": "Promo #1",
-        "description": "Initial Promotion",
-        "enabled": True,
-        "promotion_type": "fixed_discount",
-        "schema": {"currencies": [{"currency": "USD", "amount": 900}]},
-        "start": "2017-11-13",
-        "end": "2030-11-13",
-    }
-}
 GENERATED_PROMOTION = {
     "type": "promotion",
     "id": "00000000-0000-4000-8000-000000000000",
