@@ -6,6 +6,8 @@ vendor page "Create Redemption Code Group" and the vendor notes describe.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import functools
 import itertools
 import json
@@ -21,7 +23,9 @@ from codestand.domain.catalog import load_seed
 from codestand.domain.clock import Clock
 from codestand.errors import RuleViolation
 from codestand.settings import Settings
+from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
+from codestand.storage.sqlite import SqliteStorage
 from tests.conftest import TI_KEY
 
 URL = "/incoming/v2/redemptionCodes"
@@ -72,27 +76,37 @@ GROUP_NOT_FOUND = {"errors": ["Redemption code group not found."]}
 
 
 @pytest.fixture(scope="module")
-def apps() -> dict[Settings, object]:
-    return {}
+def apps(tmp_path_factory) -> Iterator[dict]:
+    made: dict = {}
+    yield made
+    for app in made.values():
+        app.codestand.store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def backend(request) -> str:
+    """Every test here runs against both stores, as a client would meet either."""
+    return request.param
 
 
 @pytest.fixture
-def app(apps, settings):
-    """One app per `Settings` in this module, with its store and clock reset for every test.
+def app(apps, settings, backend, tmp_path_factory):
+    """One app per `Settings` and backend in this module, its store and clock reset for every test.
 
     Building an app reads and validates the whole spec (about 50 ms); the tests here only need
     fresh state, which `reset` gives.
     """
-    app = apps.get(settings)
+    app = apps.get((settings, backend))
     if app is None:
-        app = apps[settings] = create_app(settings, store=MemoryStorage(), clock=Clock())
+        store = MemoryStorage() if backend == "memory" else SqliteStorage(tmp_path_factory.mktemp("ti") / "codestand.sqlite")
+        app = apps[(settings, backend)] = create_app(settings, store=store, clock=Clock())
     app.codestand.store.reset()
     app.codestand.clock.reset()
     return app
 
 
 @pytest.fixture
-def store(app) -> MemoryStorage:
+def store(app) -> Storage:
     return app.codestand.store
 
 
