@@ -6,13 +6,12 @@ vendor page "Create Redemption Code Group" and the vendor notes describe.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import functools
 import itertools
 import json
 import string
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
