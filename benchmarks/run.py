@@ -293,8 +293,14 @@ class Client:
             else:
                 data = json.dumps(body).encode()
                 headers["Content-Type"] = "application/json"
-        self.conn.request(method, path, body=data, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected):
+            # The server closes a connection left idle past its keep-alive: open another.
+            self.conn.close()
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
         raw = response.read()
         return response.status, (json.loads(raw) if raw.strip() else {})
 
@@ -774,6 +780,9 @@ def main(argv: list[str] | None = None) -> int:
                         measure_bulk(report, server, args.bulk_reps)
                     else:
                         measure_growth(report, server, args.growth_codes, args.duration)
+                except (OSError, RuntimeError, http.client.HTTPException) as exc:
+                    log(f"{section} on {server.label} failed: {exc!r}")
+                    report.notes.append(f"{section} on {server.label} failed: {exc!r}")
                 finally:
                     server.stop()
 
