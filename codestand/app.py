@@ -5,7 +5,7 @@ from __future__ import annotations
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling, spec
+from codestand import error_handling, operations, spec
 from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
     )
+    operations.install(app)
     app.add_api(spec.load(), name="vendors")
     app.add_api(spec.load("control.yaml"), name="control")
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
