@@ -33,6 +33,6 @@ def services_of(scope: dict[str, Any]) -> Services:
 
 def current() -> Services:
     """The services of the request being handled (valid inside a handler only)."""
-    from connexion import request
+    from connexion.context import scope
 
-    return services_of(request.scope)
+    return scope[SCOPE_KEY]
