@@ -5,7 +5,7 @@ from __future__ import annotations
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling, operations, spec
+from codestand import error_handling, fastpath, operations, spec
 from codestand.auth import ColonBearer
 from codestand.context import Services
 from codestand.domain.catalog import DEFAULT_SEED, load_seed
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
+    fastpath.install(app, spec.load())  # after BodyLimit, so that it runs inside it
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin
     return app
