@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.auth import ColonBearer
 from codestand.errors import InvalidRequest
-from codestand.validation import ParamsValidator, _cached_validator, collect, parse_json
+from codestand.validation import ParamsValidator, parse_json, schema_problems
 
 _METHODS = ("get", "post")  # the methods whose handlers answer a JSON body
 _HANDLER_ARGUMENTS = ("body", "user", "token_info")
@@ -167,7 +167,7 @@ class FastPath:
         request = ConnexionRequest(scope, receive)
         info = _credential(route, request)
         if info is None or not _parameters_valid(route, path_params, request) or (
-            route.body_schema is not None and collect(_cached_validator(route.body_schema), body)
+            route.body_schema is not None and schema_problems(route.body_schema, body)
         ):
             await self.app(scope, receive, send)
             return
