@@ -36,3 +36,14 @@ def current() -> Services:
     from connexion.context import scope
 
     return scope[SCOPE_KEY]
+
+
+def current_request():
+    """The request being handled, as a Starlette `Request`: its query parameters and URL.
+
+    One object per call; Connexion's `request` proxy builds a new request on every attribute.
+    """
+    from connexion.context import scope
+    from starlette.requests import Request
+
+    return Request(scope._get_current_object())

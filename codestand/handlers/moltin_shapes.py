@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connexion.lifecycle import ConnexionRequest
+from starlette.requests import Request
 
 from codestand.domain.clock import iso_millis
 from codestand.domain.models import Page, Promotion, PromotionCode
@@ -51,14 +51,14 @@ def rfc3339(moment: datetime) -> str:
     return text if text[-5:] != ".000Z" else text[:-5] + "Z"
 
 
-def paging(request: ConnexionRequest) -> tuple[int, int]:
+def paging(request: Request) -> tuple[int, int]:
     """`page[limit]` and `page[offset]`, already checked against the spec."""
     limit = request.query_params.get("page[limit]")
     offset = request.query_params.get("page[offset]")
     return (int(limit) if limit else DEFAULT_LIMIT), (int(offset) if offset else 0)
 
 
-def envelope(request: ConnexionRequest, page: Page, data: list[dict], *, limit: int, offset: int) -> dict:
+def envelope(request: Request, page: Page, data: list[dict], *, limit: int, offset: int) -> dict:
     """`{data, links, meta}`; links are full URLs on the host the client called [doc]."""
     extra = "".join(f"&{k}={v}" for k, v in request.query_params.items() if not k.startswith("page["))
     base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from connexion import request
-
-from codestand.context import current
+from codestand.context import current, current_request
 from codestand.domain import promotion_codes
 from codestand.handlers import moltin_shapes as shapes
 
@@ -17,6 +15,7 @@ async def add_codes(id: str, body: dict, user: str) -> tuple[dict, int]:
 
 
 async def list_codes(id: str, user: str) -> dict:
+    request = current_request()
     limit, offset = shapes.paging(request)
     page = promotion_codes.list_page(current().store, user, id, offset=offset, limit=limit)
     return shapes.envelope(request, page, [shapes.code(c) for c in page.items], limit=limit, offset=offset)
