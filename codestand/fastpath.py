@@ -31,6 +31,7 @@ from connexion.json_schema import resolve_refs
 from connexion.jsonifier import JSONEncoder
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import get_function_from_name
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.auth import ColonBearer
@@ -185,6 +186,9 @@ class FastPath:
         _receive.set(receive)
         _context.set(context)
         result = await route.handler(**kwargs)
+        if isinstance(result, Response):  # a handler's own response, as Connexion passes it on
+            await result(scope, receive, send)
+            return
         await _respond(result, send)
 
 

@@ -187,3 +187,23 @@ def test_served_requests_still_reach_the_handlers_with_the_tenant(client, path):
     assert created.status_code == 201
     listed = client.get(path, headers={"Authorization": f"Bearer {key}"}).json()
     assert json.dumps(listed).count(created.json().get("id") or created.json()["data"]["id"]) == 1
+
+
+def test_group_lists_are_the_bytes_json_dumps_gives(ti):
+    """The list handler splices remembered JSON per group: it must stay what encoding the whole
+    page gives, also after a redemption replaces a group's record."""
+    first = ti.post("/incoming/v2/redemptionCodes", json={**GROUP, "label": "Früh \u2603 \"quoted\""}).json()["id"]
+    ti.post("/incoming/v2/redemptionCodes", json=GROUP)
+
+    def check() -> dict:
+        response = ti.get("/incoming/v2/redemptionCodes")
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == (json.dumps(response.json()) + "\n").encode()
+        return response.json()
+
+    assert [g["redeemedCodesCount"] for g in check()["redemptionCodeGroups"]] == [0, 0]
+    code = ti.get(f"/__codestand/tenants/ti-test-key/redemption-code-groups/{first}/codes").json()["codes"][0]["code"]
+    assert ti.post("/__codestand/tenants/ti-test-key/redemptions", json={"code": code, "userId": "u"}).status_code == 201
+    assert [g["redeemedCodesCount"] for g in check()["redemptionCodeGroups"]] == [1, 0]
+    assert check()["pageInfo"] == {"total": 2, "hasMore": False, "cursor": None}
+    assert ti.get("/incoming/v2/redemptionCodes?query=nothing").json()["redemptionCodeGroups"] == []
