@@ -6,8 +6,9 @@ absolute figures, because the machines this runs on are shared and noisy. Writes
 end, below the marker line, is kept as it is.
 
 What it needs it installs or names: Prism comes from `benchmarks/package-lock.json` into the
-git-ignored `benchmarks/node_modules` (Node.js and npm required); `wrk` must be on the PATH
-(`apt-get install wrk`), and without it the wrk-driven parts are skipped with a message.
+git-ignored `benchmarks/node_modules` (Node.js and npm required); `wrk` comes from the system
+(`apt-get install wrk`, tried when running as root), and without it the wrk-driven parts are
+skipped with a message saying so.
 
     python benchmarks/run.py [--duration 5] [--concurrency 1,8,64] [--only throughput,startup,bulk,growth]
                              [--config 'LABEL=["--storage", "memory"]'] [--output BENCHMARKS.md]
@@ -247,6 +248,16 @@ def prism_spec(tmp: Path) -> Path:
     path = tmp / "openapi.prism.json"
     path.write_text(json.dumps(inline(spec)), encoding="utf-8")
     return path
+
+
+def ensure_wrk() -> bool:
+    """wrk from the system: installed with apt-get where that works (root on Debian/Ubuntu)."""
+    if shutil.which("wrk"):
+        return True
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        log("wrk is missing: apt-get install -y wrk")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
+    return shutil.which("wrk") is not None
 
 
 @dataclass
@@ -706,9 +717,12 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(command=" ".join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
                     started=datetime.now(timezone.utc))  # fmt: skip
     report.load.append(" ".join(Path("/proc/loadavg").read_text().split()[:3]))
-    have_wrk = shutil.which("wrk") is not None
+    have_wrk = ensure_wrk()
     if not have_wrk:
-        message = "wrk is not installed (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk): throughput and growth are skipped"
+        message = (
+            "wrk is not installed and could not be (Debian/Ubuntu: apt-get update && apt-get install wrk; "
+            "macOS: brew install wrk): throughput and growth are skipped"
+        )
         log(message)
         report.notes.append(message)
     prism_problem = ensure_prism()
