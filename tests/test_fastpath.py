@@ -207,3 +207,23 @@ def test_group_lists_are_the_bytes_json_dumps_gives(ti):
     assert [g["redeemedCodesCount"] for g in check()["redemptionCodeGroups"]] == [1, 0]
     assert check()["pageInfo"] == {"total": 2, "hasMore": False, "cursor": None}
     assert ti.get("/incoming/v2/redemptionCodes?query=nothing").json()["redemptionCodeGroups"] == []
+
+
+def test_code_lists_are_the_bytes_json_dumps_gives(moltin):
+    promotion = moltin.post("/v2/promotions", json=PROMOTION).json()["data"]["id"]
+    codes = f"/v2/promotions/{promotion}/codes"
+
+    def check(path: str = codes) -> dict:
+        response = moltin.get(path)
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == (json.dumps(response.json()) + "\n").encode()
+        return response.json()
+
+    assert check()["data"] == []
+    entries = [{"code": "ZXY_CBA", "uses": 2, "user": "shopper-é"}, {"code": "ABC_XYZ", "consume_unit": "per_item"}]
+    moltin.post(codes, json={"data": {"type": "promotion_codes", "codes": entries}})
+    assert [c.get("uses") for c in check()["data"]] == [2, None]
+    used = moltin.post("/__codestand/tenants/store-1/promotion-code-uses", json={"code": "ZXY_CBA", "user": "shopper-é"})
+    assert used.status_code < 300
+    assert [c.get("uses") for c in check()["data"]] == [1, None]
+    assert check(f"{codes}?page[limit]=1&page[offset]=1")["links"]["prev"] is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from codestand.domain.clock import iso_millis
 from codestand.domain.models import Page, Promotion, PromotionCode
@@ -43,6 +45,22 @@ def code(c: PromotionCode) -> dict:
         body["user"] = c.user
     body["consume_unit"] = c.consume_unit
     return body
+
+
+_code_json: dict[int, tuple[PromotionCode, str]] = {}
+
+
+def code_json(c: PromotionCode) -> str:
+    """`json.dumps(code(c))`, remembered per code record (records are immutable: a use replaces
+    the record); the cache holds the record, so its id cannot be reused while cached."""
+    hit = _code_json.get(id(c))
+    if hit is not None and hit[0] is c:
+        return hit[1]
+    text = json.dumps(code(c))
+    if len(_code_json) >= 10_000:
+        _code_json.clear()
+    _code_json[id(c)] = (c, text)
+    return text
 
 
 def rfc3339(moment: datetime) -> str:
@@ -86,3 +104,10 @@ def envelope(request: Request, page: Page, data: list[dict], *, limit: int, offs
             "results": {"total": page.total},
         },
     }
+
+
+def envelope_response(request: Request, page: Page, data_json: list[str], *, limit: int, offset: int) -> Response:
+    """`envelope` with its data already JSON, as the bytes Connexion would send for the whole."""
+    rest = envelope(request, page, [], limit=limit, offset=offset)
+    text = f'{{"data": [{", ".join(data_json)}], "links": {json.dumps(rest["links"])}, "meta": {json.dumps(rest["meta"])}}}\n'
+    return Response(text, media_type="application/json")
