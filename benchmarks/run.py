@@ -400,12 +400,36 @@ class Report:
     load: list[str] = field(default_factory=list)
 
 
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def settle(servers: list[Server], timeout: float = 5.0) -> None:
+    """Wait until no server is still busy (Prism, say, working off requests wrk left queued),
+    so that the next point does not share the CPU with the last one's tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(s.process.pid) for s in servers if s.process)
+        time.sleep(0.2)
+        if sum(cpu_seconds(s.process.pid) for s in servers if s.process) - before < 0.02:
+            return
+
+
 def measure_throughput(report: Report, servers: list[Server], concurrencies: list[int], duration: float, tmp: Path) -> None:
-    """Every operation at every concurrency on every server, interleaved so noise hits all alike."""
+    """Every operation at every concurrency on every server, interleaved so noise hits all alike:
+    the order of the servers turns by one at each point, and each run starts on a quiet machine."""
+    turn = 0
     for op in OPERATIONS:
         for connections in concurrencies:
-            for server in servers:
+            turn += 1
+            for server in servers[turn % len(servers) :] + servers[: turn % len(servers)]:
                 args = setup_operation(server, op, duration, tmp)
+                settle(servers)
                 result = wrk(server.port, f"{op}.lua", args, connections, duration)
                 report.throughput.setdefault(op, {}).setdefault(connections, {})[server.label] = result
                 log(f"{op:18} c={connections:<3} {server.label:32} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms"
