@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling, spec, swagger_ui
+from codestand import error_handling, fastpath, operations, spec, swagger_ui
 from codestand.auth import ColonBearer
 from codestand.connections import DroppingApp
 from codestand.context import Services
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": ColonBearer},
     )
+    operations.install(app)
     app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
     app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
+    fastpath.install(app, spec.load())  # after BodyLimit, so that it runs inside it
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin
     return app

@@ -5,6 +5,7 @@ Returning None makes Connexion answer 401, which the error path renders in the v
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 from connexion.lifecycle import ConnexionRequest
@@ -45,3 +46,10 @@ class ColonBearer(BearerSecurityHandler):
     def get_auth_header_value(request):
         auth_type, value = BearerSecurityHandler.get_auth_header_value(request)
         return ("bearer", value) if auth_type == "bearer:" else (auth_type, value)
+
+    @staticmethod
+    @functools.cache
+    def _accepts_kwarg(func, keyword: str) -> bool:
+        # Connexion reads the credential function's signature with `inspect` on every request;
+        # the answer never changes.
+        return BearerSecurityHandler._accepts_kwarg(func, keyword)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import gc
 import logging
 import os
 import signal
@@ -230,6 +231,11 @@ def serve(settings: Settings) -> int:
         app = create_app(settings)
     except (SeedError, StorageError) as exc:
         raise SystemExit(f"codestand: {exc}")
+    # What the app built (parsed contracts, validators, routes) lives as long as the process:
+    # keep it out of every garbage collection (a full one took 15 ms, a p99 spike). Requests
+    # free their objects by reference counting, not cycles: collect young objects rarely.
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
     sock = bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, settings.storage)

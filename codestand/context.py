@@ -38,6 +38,17 @@ def services_of(scope: dict[str, Any]) -> Services:
 
 def current() -> Services:
     """The services of the request being handled (valid inside a handler only)."""
-    from connexion import request
+    from connexion.context import scope
 
-    return services_of(request.scope)
+    return scope[SCOPE_KEY]
+
+
+def current_request():
+    """The request being handled, as a Starlette `Request`: its query parameters and URL.
+
+    One object per call; Connexion's `request` proxy builds a new request on every attribute.
+    """
+    from connexion.context import scope
+    from starlette.requests import Request
+
+    return Request(scope._get_current_object())

@@ -15,6 +15,7 @@ import uuid
 from datetime import date
 
 import jsonschema
+import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
 from connexion.lifecycle import ConnexionRequest
 from connexion.validators import (
@@ -143,6 +144,33 @@ def collect(validator: Draft4Validator, instance: t.Any, prefix: str = "") -> li
     return problems
 
 
+def schema_problems(schema: dict, instance: t.Any) -> list[Problem]:
+    """Every problem of `instance` against `schema`, as `collect` reports them.
+
+    A compiled validator (jsonschema-rs, Draft 4, with the same format checks) first asks whether
+    there is any problem at all, in a microsecond or two where jsonschema takes tens; only when it
+    finds one does jsonschema walk the instance to name every problem. The quick check is never
+    more lenient than jsonschema on this contract (tests/test_validation_quick.py checks that on
+    generated and mutated bodies): where they differ it is stricter (a `nullable` null, which
+    it does not know, or Python's `$` matching before a final newline), and then jsonschema,
+    which finds nothing, decides.
+    """
+    if not may_have_problems(schema, instance):
+        return []
+    return collect(_cached_validator(schema), instance)
+
+
+def may_have_problems(schema: dict, instance: t.Any) -> bool:
+    """False when the compiled validator finds nothing wrong; True when jsonschema must look."""
+    quick = _quick_validator(schema)
+    if quick is not None:
+        try:
+            return not quick.is_valid(instance)
+        except Exception:  # noqa: BLE001  # e.g. a value it cannot convert: jsonschema decides
+            pass
+    return True
+
+
 def _reject_constant(name: str) -> t.NoReturn:
     # Python's json accepts NaN and Infinity; JSON does not.
     raise ValueError(f"{name} is not JSON")
@@ -176,10 +204,6 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> t.Any:
 
 class BodyValidator(JSONRequestBodyValidator):
     """JSON bodies: parse strictly, then report every schema problem at once."""
-
-    @property
-    def _validator(self):
-        return _cached_validator(self._schema)
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = Headers(scope=scope)
@@ -218,7 +242,7 @@ class BodyValidator(JSONRequestBodyValidator):
         return parse_json(raw)
 
     def _validate(self, body: t.Any) -> None:
-        problems = collect(self._validator, body)
+        problems = schema_problems(self._schema, body)
         if problems:
             raise InvalidRequest(*problems)
 
@@ -226,12 +250,8 @@ class BodyValidator(JSONRequestBodyValidator):
 class FormValidator(FormDataValidator):
     """Form bodies (the OAuth token endpoint): every problem at once, never a 500."""
 
-    @property
-    def _validator(self):
-        return _cached_validator(self._schema)
-
     def _validate(self, body: t.Any) -> None:
-        problems = collect(self._validator, body)
+        problems = schema_problems(self._schema, body)
         if problems:
             raise InvalidRequest(*problems)
 
@@ -256,7 +276,10 @@ class ParamsValidator(ParameterValidator):
         name = param["name"]
         if value is None:
             return [Problem("required_parameter", name)] if param.get("required") else []
-        errors = list(_cached_validator(param.get("schema", {})).iter_errors(value))
+        schema = param.get("schema", {})
+        if not may_have_problems(schema, value):
+            return []
+        errors = list(_cached_validator(schema).iter_errors(value))
         return [Problem("parameter", name, {"message": errors[0].message})] if errors else []
 
 
@@ -269,6 +292,33 @@ def _cached_validator(schema: dict) -> Draft4Validator:
     if hit is None or hit[0] is not schema:
         hit = (schema, SchemaValidator(schema, format_checker=FORMATS))
         _validators[id(schema)] = hit
+    return hit[1]
+
+
+def _quietly(check: t.Callable[[object], bool]) -> t.Callable[[str], bool]:
+    def quick(value: str) -> bool:
+        try:
+            return bool(check(value))
+        except Exception:  # noqa: BLE001  # a failing check is a problem; jsonschema names it
+            return False
+
+    return quick
+
+
+QUICK_FORMATS = {"uuid": _quietly(_is_uuid), "date": _quietly(_is_date), "date-time": _quietly(_is_date_time)}
+_quick_validators: dict[int, tuple[dict, t.Any]] = {}
+
+
+def _quick_validator(schema: dict) -> t.Any:
+    """The compiled counterpart of `_cached_validator(schema)`, or None if it cannot be built."""
+    hit = _quick_validators.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        try:
+            quick = jsonschema_rs.Draft4Validator(schema, formats=QUICK_FORMATS, validate_formats=True)
+        except Exception:  # noqa: BLE001  # e.g. a pattern its regex engine lacks: jsonschema alone
+            quick = None
+        hit = (schema, quick)
+        _quick_validators[id(schema)] = hit
     return hit[1]
 
 

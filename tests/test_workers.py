@@ -108,18 +108,20 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
         # Thought Industries: 4-character codes (1.7 million of them), so concurrent groups do
         # draw the same codes now and then and the store must refuse all but one.
         def create_groups(n: int) -> None:
-            with client(server) as http:
-                for k in range(6):
+            for k in range(6):
+                # A connection a request: the kernel picks a worker per connection, so many of
+                # them spread over the workers however fast each request is served.
+                with client(server) as http:
                     response = http.post("/incoming/v2/redemptionCodes", headers=ti_headers("race-key"), json=ti_group(f"{n}-{k}", 500, 4))
-                    with lock:
-                        statuses[response.status_code] += 1
-                        if response.status_code == 201:
-                            created[response.json()["id"]] = response.json()["totalCodesCount"]
+                with lock:
+                    statuses[response.status_code] += 1
+                    if response.status_code == 201:
+                        created[response.json()["id"]] = response.json()["totalCodesCount"]
 
         _in_threads(create_groups)
         if PROC:
             busy = {pid: _cpu_seconds(pid) for pid in server.workers()}
-            assert sum(1 for pid in idle if busy.get(pid, 0) - idle[pid] >= 0.05) >= 2, (idle, busy)
+            assert sum(1 for pid in idle if busy.get(pid, 0) - idle[pid] >= 0.02) >= 2, (idle, busy)
 
         # Moltin: every client offers the same code strings, one at a time and in overlapping
         # batches of three; each code may be won by one request only.

@@ -56,6 +56,8 @@ def resolve(
     store: Storage, seed: Seed, tenant: str, kind: str, ids: list[str], *, strict: bool
 ) -> tuple[CatalogItem, ...]:
     """The catalog items behind `ids`, in the order given, each id once."""
+    if not ids:
+        return ()
     wanted = list(dict.fromkeys(i.lower() for i in ids))
     own = store.catalog_items(tenant, kind, wanted)
     found = {i: own.get(i) or seed.get(kind, {}).get(i) for i in wanted}

@@ -48,9 +48,11 @@ class Clock:
 
 def iso_millis(moment: datetime) -> str:
     """`2025-05-10T15:25:21.164Z`: how both vendors' JavaScript back ends print an instant."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
     # Not strftime: glibc prints year 321 as `321`, not the `0321` ISO 8601 asks for.
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc:%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond // 1000
+    )  # fmt: skip
 
 
 def parse_datetime(value: str) -> datetime:

@@ -7,6 +7,7 @@ this module only draws candidates and knows how large a code space is.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 from collections.abc import Callable, Iterable
@@ -50,16 +51,21 @@ def _random_codes(count: int, length: int, alphabet: str) -> list[str]:
     sampling), so `byte % size` carries no bias; `bytes.translate` does it in C, which keeps a
     10,000-code group to a few milliseconds.
     """
-    size = len(alphabet)
-    cutoff = 256 - 256 % size
-    table = bytes(ord(alphabet[b % size]) if b < cutoff else 0 for b in range(256))
-    dropped = bytes(range(cutoff, 256))
+    table, dropped = _translation(alphabet)
     need = count * length
     text = b""
     while len(text) < need:
         text += secrets.token_bytes(need - len(text) + need // 8 + 16).translate(table, dropped)
     chars = text[:need].decode("ascii")
     return [chars[i : i + length] for i in range(0, need, length)]
+
+
+@functools.cache
+def _translation(alphabet: str) -> tuple[bytes, bytes]:
+    """The byte -> character table and the bytes to drop, for `bytes.translate`."""
+    size = len(alphabet)
+    cutoff = 256 - 256 % size
+    return bytes(ord(alphabet[b % size]) if b < cutoff else 0 for b in range(256)), bytes(range(cutoff, 256))
 
 
 def _sample_free(count: int, length: int, taken: Callable[[Iterable[str]], set[str]], alphabet: str) -> list[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from connexion import request
+from starlette.responses import Response
 
-from codestand.context import current
+from codestand.context import current, current_request
 from codestand.domain import promotion_codes
 from codestand.handlers import moltin_shapes as shapes
 
@@ -16,10 +16,11 @@ async def add_codes(id: str, body: dict, user: str) -> tuple[dict, int]:
     return {"data": shapes.promotion(promotion)}, 201
 
 
-async def list_codes(id: str, user: str) -> dict:
+async def list_codes(id: str, user: str) -> Response:
+    request = current_request()
     limit, offset = shapes.paging(request)
     page = promotion_codes.list_page(current().store, user, id, offset=offset, limit=limit)
-    return shapes.envelope(request, page, [shapes.code(c) for c in page.items], limit=limit, offset=offset)
+    return shapes.envelope_response(request, page, [shapes.code_json(c) for c in page.items], limit=limit, offset=offset)
 
 
 async def delete_codes(id: str, body: dict, user: str) -> tuple[None, int]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from connexion import request
-
-from codestand.context import current
+from codestand.context import current, current_request
 from codestand.domain import promotions
 from codestand.handlers import moltin_shapes as shapes
 
@@ -16,6 +14,7 @@ async def create_promotion(body: dict, user: str) -> tuple[dict, int]:
 
 
 async def list_promotions(user: str, filter: str | None = None) -> dict:
+    request = current_request()
     limit, offset = shapes.paging(request)
     page = promotions.list_page(current().store, user, offset=offset, limit=limit, code_filter=filter)
     return shapes.envelope(request, page, [shapes.promotion(p) for p in page.items], limit=limit, offset=offset)
