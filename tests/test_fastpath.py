@@ -20,21 +20,7 @@ from codestand.app import create_app
 from codestand.domain.clock import Clock
 from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
-
-COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
-GROUP = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": [COURSE]}
-PROMOTION = {
-    "data": {
-        "type": "promotion",
-        "name": "Promo #1",
-        "description": "Initial Promotion",
-        "enabled": True,
-        "promotion_type": "fixed_discount",
-        "schema": {"currencies": [{"currency": "USD", "amount": 900}]},
-        "start": "2017-11-13",
-        "end": "2030-11-13",
-    }
-}
+from tests.samples import GROUP, PROMOTION
 
 
 _COMPILE = fastpath.compile_routes
