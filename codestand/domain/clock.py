@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from codestand.errors import InvalidRequest, Problem
 
 
 class Clock:
@@ -60,3 +62,18 @@ def parse_datetime(value: str) -> datetime:
     if value[-1:] in "zZ":
         value = value[:-1] + "+00:00"
     return datetime.fromisoformat(value)
+
+
+def instant(value: str, field: str) -> datetime:
+    """A UTC instant from an ISO 8601 date (its midnight UTC) or date-time (no offset: UTC).
+
+    Raises `InvalidRequest` naming `field` for anything else, including the few instants at the
+    edges of years 1 and 9999 whose offset takes them outside what a datetime can hold.
+    """
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
+        moment = parse_datetime(value)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidRequest(Problem("format", field, {"format": "date|date-time"})) from None

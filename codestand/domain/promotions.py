@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from codestand.domain.clock import Clock, parse_datetime
+from codestand.domain.clock import Clock, instant
 from codestand.domain.models import Page, Promotion
 from codestand.errors import InvalidRequest, NotFound, Problem, RuleViolation
 from codestand.storage.base import QuotaExceeded, Storage
@@ -24,7 +24,7 @@ _EXTRAS = ("min_cart_value", "max_discount_value", "max_applications_per_cart")
 
 def create(store: Storage, clock: Clock, tenant: str, data: dict[str, Any]) -> Promotion:
     now = clock.now()
-    start, end = instant(data, "start"), instant(data, "end")
+    start, end = instant(data["start"], "data.start"), instant(data["end"], "data.end")
     _check_order(start, end)
     promotion = Promotion(
         id=str(uuid.uuid4()),
@@ -62,8 +62,8 @@ def list_page(store: Storage, tenant: str, *, offset: int, limit: int, code_filt
 def update(store: Storage, clock: Clock, tenant: str, promotion_id: str, data: dict[str, Any]) -> Promotion:
     current = get(store, tenant, promotion_id)
     now = clock.now()
-    start = instant(data, "start") if "start" in data else current.start
-    end = instant(data, "end") if "end" in data else current.end
+    start = instant(data["start"], "data.start") if "start" in data else current.start
+    end = instant(data["end"], "data.end") if "end" in data else current.end
     _check_order(start, end)
     changes = {k: data[k] for k in ("name", "description", "enabled", "promotion_type", "schema", "automatic") if k in data}
     updated = replace(
@@ -86,19 +86,6 @@ def delete(store: Storage, tenant: str, promotion_id: str) -> None:
 
 def is_expired(promotion: Promotion, now: datetime) -> bool:
     return now >= promotion.end
-
-
-def instant(data: dict[str, Any], field: str) -> datetime:
-    """`yyyy-mm-dd` (midnight UTC) or an RFC 3339 date-time, as a UTC instant."""
-    value = data[field]
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
-        moment = parse_datetime(value)
-        moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-        return moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise InvalidRequest(Problem("format", f"data.{field}", {"format": "date|date-time"})) from None
 
 
 def _check_order(start: datetime, end: datetime) -> None:

@@ -8,13 +8,12 @@ express: the catalog, and whether the tenant's code space still holds the codes 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
 from typing import Any
 
 from codestand.domain import catalog, codes, cursors
-from codestand.domain.clock import Clock, iso_millis, parse_datetime
+from codestand.domain.clock import Clock, instant, iso_millis
 from codestand.domain.models import CatalogItem, Page, RedemptionGroup
-from codestand.errors import Conflict, InvalidRequest, NotFound, Problem, RuleViolation
+from codestand.errors import Conflict, NotFound, Problem, RuleViolation
 from codestand.storage.base import CodesTaken, Storage
 
 PAGE_SIZE = 50  # the vendor's list page size [doc]
@@ -46,9 +45,9 @@ def create(
         code_length=length,
         total_codes=count,
         created_at=clock.now(),
-        expiration_date=_instant(body, "expirationDate"),
+        expiration_date=_answered(body, "expirationDate"),
         access_days=body.get("accessDays"),
-        access_expiration_date=_instant(body, "accessExpirationDate"),
+        access_expiration_date=_answered(body, "accessExpirationDate"),
         client=client_item,
         courses=items["courses"],
         learning_paths=items["learningPaths"],
@@ -89,19 +88,7 @@ def list_page(
     return page, (cursors.cursor(after, "groups") if after < page.total else None)
 
 
-def _instant(body: dict[str, Any], field: str) -> str | None:
-    """Dates are answered as UTC instants with milliseconds; a bare date is its midnight UTC."""
+def _answered(body: dict[str, Any], field: str) -> str | None:
+    """Dates are answered as UTC instants with milliseconds."""
     value = body.get(field)
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
-        else:
-            moment = parse_datetime(value)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-        return iso_millis(moment)
-    except (ValueError, OverflowError):
-        # Years 1 and 9999 with an offset fall outside what an instant can be.
-        raise InvalidRequest(Problem("format", field, {"format": "date|date-time"})) from None
+    return None if value is None else iso_millis(instant(value, field))

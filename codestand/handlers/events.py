@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 from codestand.context import current
 from codestand.domain import redemptions
-from codestand.domain.clock import iso_millis, parse_datetime
-from codestand.errors import InvalidRequest, Problem
+from codestand.domain.clock import instant, iso_millis
 
 
 async def redemption_code_redeem(
@@ -22,8 +19,8 @@ async def redemption_code_redeem(
         current().store,
         user,
         cursor=cursor,
-        start=_instant(startDate, "startDate"),
-        end=_instant(endDate, "endDate"),
+        start=None if startDate is None else instant(startDate, "startDate"),
+        end=None if endDate is None else instant(endDate, "endDate"),
         user_id=userId,
         group_id=notifiableId,
     )
@@ -51,16 +48,3 @@ async def redemption_code_redeem(
             }
         }
     }
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    """A bare date is its midnight UTC; a date-time without an offset is UTC."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
-        moment = parse_datetime(value)
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError):
-        raise InvalidRequest(Problem("format", field, {"format": "date|date-time"})) from None
