@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         clock=clock or Clock(),
         seed=load_seed(settings.seed or DEFAULT_SEED),
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
-        journal=Journal(settings.journal_size),
+        journal=Journal(settings.journal_size, secrets=[settings.admin_token]),
         faults=Faults(settings.fault_seed),
     )
     app = DroppingApp(
@@ -53,7 +53,6 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         journal=services.journal,
         clock=services.clock,
-        secrets=[settings.admin_token],
     )
     # Outside Connexion's exception, routing and security middlewares: preflights name no
     # operation and carry no credentials, and error answers need CORS headers too.

@@ -16,6 +16,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -42,19 +43,26 @@ _SECRET_IN_TEXT = re.compile(
 
 
 class Journal:
-    """The last `size` entries, oldest first inside; `size` 0 records nothing."""
+    """The last `size` requests, oldest first inside; `size` 0 records nothing.
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+    A request is kept as it passed (raw header lists, the first bytes of each body) and turned
+    into its JSON entry, decoded and redacted, only when someone reads the journal: recording
+    stays a few appends on the request's path, whatever the bodies hold.
+    """
+
+    def __init__(self, size: int = DEFAULT_SIZE, secrets: Iterable[str | None] = ()) -> None:
+        self._entries: deque[Recorded] = deque(maxlen=size)
         self._ids = itertools.count(1)
+        self.secrets = frozenset(s for s in secrets if s)
 
     @property
     def size(self) -> int:
         return self._entries.maxlen or 0
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, recorded: Recorded) -> None:
         if self.size:
-            self._entries.append({"id": next(self._ids), **entry})
+            recorded.id = next(self._ids)
+            self._entries.append(recorded)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -70,7 +78,7 @@ class Journal:
     ) -> list[dict[str, Any]]:
         """Newest first. `path` is a glob (see `globs`) when it has `*` or `?`, else a substring;
         `status` is a status (`404`) or a class (`4xx`)."""
-        found: Iterable[dict[str, Any]] = reversed(self._entries)
+        found: Iterable[dict[str, Any]] = (self._entry(r) for r in reversed(self._entries))
         if path is not None:
             found = (e for e in found if _path_matches(path, e["path"]))
         if method is not None:
@@ -80,6 +88,10 @@ class Journal:
         if tenant is not None:
             found = (e for e in found if e["tenant"] == tenant)
         return list(itertools.islice(found, limit))
+
+    def _entry(self, recorded: Recorded) -> dict[str, Any]:
+        entry = recorded.entry()
+        return scrub(entry, self.secrets) if self.secrets else entry
 
 
 def _path_matches(pattern: str, path: str) -> bool:
@@ -95,24 +107,39 @@ def _status_matches(wanted: str, status: int | None) -> bool:
 
 
 class _Body:
-    """The first `BODY_LIMIT` bytes of a body, and whether there were more."""
+    """The first `BODY_LIMIT` bytes of a body, and whether there were more.
+
+    Chunks are kept as they came (no copy unless one crosses the limit); most bodies are one.
+    """
+
+    __slots__ = ("chunks", "size", "truncated")
 
     def __init__(self) -> None:
-        self.head = bytearray()
+        self.chunks: list[bytes] = []
+        self.size = 0
         self.truncated = False
 
     def add(self, chunk: bytes) -> None:
-        room = BODY_LIMIT - len(self.head)
+        if not chunk or self.truncated:
+            return
+        room = BODY_LIMIT - self.size
         if len(chunk) > room:
             self.truncated = True
-        self.head += chunk[: max(room, 0)]
+            chunk = chunk[:room]
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+
+    @property
+    def head(self) -> bytes:
+        return b"".join(self.chunks)
 
     def decoded(self, content_type: str) -> Any:
         """JSON as JSON, a form as its fields, anything else as text; secrets redacted."""
-        if not self.head:
+        head = self.head
+        if not head:
             return None
         media = content_type.split(";", 1)[0].strip().lower()
-        text = self.head.decode("utf-8", errors="replace")
+        text = head.decode("utf-8", errors="replace")
         if not self.truncated:
             if media == "application/json" or media.endswith("+json"):
                 try:
@@ -159,6 +186,52 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
+class Recorded:
+    """One request as it passed; `entry()` is its JSON form, decoded and redacted."""
+
+    __slots__ = ("id", "at", "method", "path", "query", "context", "status", "duration_ms",
+                 "request_headers", "request", "response_headers", "response")  # fmt: skip
+
+    def __init__(self, at: datetime, scope: Scope, context: dict[str, Any]) -> None:
+        self.id = 0
+        self.at = at
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query: bytes = scope.get("query_string", b"")
+        self.request_headers: list[tuple[bytes, bytes]] = []
+        # The tenant is known once security has run: read from the context when asked.
+        self.context = context
+        # None: the connection was closed without an answer (a `drop` fault).
+        self.status: int | None = None
+        self.duration_ms = 0.0
+        self.request, self.response = _Body(), _Body()
+        self.response_headers: list[tuple[bytes, bytes]] = []
+
+    def entry(self) -> dict[str, Any]:
+        request_headers = _headers(self.request_headers)
+        response_headers = _headers(self.response_headers)
+        return {
+            "id": self.id,
+            "time": iso_millis(self.at),
+            "method": self.method,
+            "path": self.path,
+            "query": redact_text(self.query.decode("latin-1")),
+            "tenant": self.context.get("user"),
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 2),
+            "request": {
+                "headers": request_headers,
+                "body": self.request.decoded(request_headers.get("content-type", "")),
+                "truncated": self.request.truncated,
+            },
+            "response": {
+                "headers": response_headers,
+                "body": self.response.decoded(response_headers.get("content-type", "")),
+                "truncated": self.response.truncated,
+            },
+        }
+
+
 class JournalRecorder:
     """Records each vendor request once it is answered, errors included.
 
@@ -168,60 +241,37 @@ class JournalRecorder:
     context dict is created here, before Connexion, so that this middleware holds the same one.
     """
 
-    def __init__(self, app: ASGIApp, journal: Journal, clock: Clock, secrets: Iterable[str | None] = ()) -> None:
+    def __init__(self, app: ASGIApp, journal: Journal, clock: Clock) -> None:
         self.app = app
         self.journal = journal
         self.clock = clock
-        self.secrets = frozenset(s for s in secrets if s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.journal.size or not is_vendor_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         context: dict[str, Any] = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
-        at = iso_millis(self.clock.now())
+        recorded = Recorded(self.clock.now(), scope, context)
         started = time.perf_counter()
-        request, response = _Body(), _Body()
-        status: int | None = None
-        response_headers: dict[str, str] = {}
 
         async def receive_recorded() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                request.add(message.get("body", b""))
+                recorded.request.add(message.get("body", b""))
             return message
 
         async def send_recorded(message: Message) -> None:
-            nonlocal status, response_headers
             if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = _headers(message.get("headers", []))
+                recorded.status = message["status"]
+                # A copy: a response object may send the same list again, changed.
+                recorded.response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
-                response.add(message.get("body", b""))
+                recorded.response.add(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive_recorded, send_recorded)
         finally:
-            request_headers = _headers(scope["headers"])
-            entry = {
-                "time": at,
-                "method": scope["method"],
-                "path": scope["path"],
-                "query": redact_text(scope.get("query_string", b"").decode("latin-1")),
-                "tenant": context.get("user"),
-                # None: the connection was closed without an answer (a `drop` fault).
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "request": {
-                    "headers": request_headers,
-                    "body": request.decoded(request_headers.get("content-type", "")),
-                    "truncated": request.truncated,
-                },
-                "response": {
-                    "headers": response_headers,
-                    "body": response.decoded(response_headers.get("content-type", "")),
-                    "truncated": response.truncated,
-                },
-            }
-            self.journal.record(scrub(entry, self.secrets) if self.secrets else entry)
+            recorded.duration_ms = (time.perf_counter() - started) * 1000
+            recorded.request_headers = scope["headers"]
+            self.journal.record(recorded)

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from codestand import globs
 from codestand.app import create_app
 from codestand.cli import parser, settings_from
-from codestand.journal import BODY_LIMIT, Journal
+from codestand.journal import BODY_LIMIT, Journal, Recorded
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
 from tests.samples import GROUP, PROMOTION
@@ -132,7 +132,7 @@ def test_the_journal_keeps_only_the_last_n_requests():
 def test_the_journal_is_a_bounded_deque():
     kept = Journal(size=2)
     for n in range(10_000):
-        kept.record({"method": "GET", "path": f"/v2/{n}", "status": 200, "tenant": None})
+        kept.record(Recorded(datetime.now(timezone.utc), {"method": "GET", "path": f"/v2/{n}"}, {}))
     assert [e["path"] for e in kept.entries()] == ["/v2/9999", "/v2/9998"]
     assert len(kept._entries) == 2
 
