@@ -73,3 +73,40 @@ def test_cors_origins_from_flags_or_environment(monkeypatch):
     assert settings_from(parser().parse_args(["serve"])).cors_origins == (PAGE, "https://shop.example")
     monkeypatch.delenv("CODESTAND_CORS_ORIGINS")
     assert settings_from(parser().parse_args(["serve"])).cors_origins == ()
+
+
+def _answering(headers: list[tuple[bytes, bytes]]):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+@pytest.mark.parametrize("origins", [[], [PAGE]])
+@pytest.mark.parametrize("origin", [None, PAGE, "https://shop.example"])
+@pytest.mark.parametrize(
+    "answer_headers",
+    [
+        [(b"content-type", b"application/json")],
+        [(b"content-type", b"application/json"), (b"vary", b"Accept"), (b"vary", b"Prefer")],
+        [(b"access-control-allow-origin", b"https://elsewhere.example")],
+    ],
+)
+def test_answers_get_the_headers_starlette_would_add(origins, origin, answer_headers):
+    # VendorCORS adds the simple-response headers itself; Starlette's CORSMiddleware is the
+    # reference for what they are.
+    from starlette.middleware.cors import CORSMiddleware
+
+    from codestand.cors import VendorCORS
+
+    allowed = origins or ["*"]
+    reference = CORSMiddleware(_answering(answer_headers), allow_origins=allowed, allow_methods=["*"], allow_headers=["*"])
+    ours = VendorCORS(_answering(answer_headers), origins=origins)
+    request_headers = {"Origin": origin} if origin else {}
+
+    def headers_of(app) -> list[tuple[str, str]]:
+        answered = TestClient(app).get("/v2/promotions", headers=request_headers)
+        return sorted((name.lower(), value) for name, value in answered.headers.multi_items())
+
+    assert headers_of(ours) == headers_of(reference)
