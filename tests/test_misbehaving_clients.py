@@ -1,10 +1,26 @@
 """Clients that misbehave on the wire, against a real server: they hang up in the middle of a
-request or before reading the answer. The server goes on serving everyone else, logs no error,
-and what was cut off is stored whole or not at all.
+request or before reading the answer, send their request a byte at a time, read the answer
+slowly, leave a connection idle. The server goes on serving everyone else, logs no error, and
+what was cut off is stored whole or not at all.
+
+What uvicorn (the HTTP server under codestand) does with slow clients, which these tests pin:
+
+- It has no timeout for reading a request's headers or body: a client that keeps sending,
+  however slowly, keeps its connection and gets its answer in the end. Each such connection
+  costs a socket and a few KiB; the event loop does not wait for it, so others are served
+  meanwhile. How many a server can hold is bounded by its open-file limit (`ulimit -n`).
+- A client that does not read its answer fills the socket's buffers; uvicorn then pauses that
+  one answer (flow control), not the loop.
+- Between requests, a keep-alive connection is closed after `timeout_keep_alive` seconds idle.
+  codestand sets 75 s (`settings.KEEP_ALIVE_SECONDS`) instead of uvicorn's 5 s: a client's pool
+  must give up an idle connection before the server does, or a request sent just as the
+  server closes it fails in transport; httpx gives up after 5 s, so with 5 s on both sides
+  that race was lost now and then under load (tests/test_load.py saw it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import struct
@@ -103,3 +119,128 @@ def test_clients_that_hang_up_mid_request_leave_nothing_half_done(tmp_path: Path
     if backend == "sqlite":
         assert half_written_groups(tmp_path / "store.sqlite") == []
         assert counters_that_disagree(tmp_path / "store.sqlite") == []
+
+
+# Slow clients ---------------------------------------------------------------------------
+
+DRIBBLE_EVERY = 0.2  # seconds between the bytes of a slow client
+IDLE_FOR = 6.0  # longer than httpx's pool keeps a connection (5 s), and than uvicorn's default
+
+
+async def _dribble(port: int, head: bytes, body: bytes, until: asyncio.Event) -> bytes:
+    """Send the request a byte at a time until `until` is set, then the rest at once; the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    data = head + body
+    sent = 0
+    while not until.is_set() and sent < len(data) - 1:
+        writer.write(data[sent : sent + 1])
+        await writer.drain()
+        sent += 1
+        await asyncio.sleep(DRIBBLE_EVERY)
+    writer.write(data[sent:])
+    await writer.drain()
+    answer = await _read_answer(reader)
+    writer.close()
+    return answer
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    return head + await reader.readexactly(length)
+
+
+def _status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+async def _read_late(port: int, path: str, until: asyncio.Event) -> bytes:
+    """Ask for a large answer and read none of it until `until` is set."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills after a few KiB
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(b"".join(_request("GET", path)))
+    await writer.drain()
+    await until.wait()
+    answer = await _read_answer(reader)
+    writer.close()
+    return answer
+
+
+async def _idle_then_again(port: int, headers: dict[str, str]) -> tuple[int, int]:
+    """Two requests on one connection, `IDLE_FOR` seconds apart; both statuses."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = b"".join(_request("GET", "/incoming/v2/ping", **headers))
+    writer.write(request)
+    first = _status(await _read_answer(reader))
+    await asyncio.sleep(IDLE_FOR)
+    writer.write(request)
+    try:
+        second = _status(await _read_answer(reader))
+    except (asyncio.IncompleteReadError, ConnectionError):
+        second = 0  # closed by the server while idle
+    writer.close()
+    return first, second
+
+
+async def _slow_and_quick(server: Server, export: str) -> dict:
+    ti = {"Authorization": f"Bearer {KEY}"}
+    done = asyncio.Event()
+    header_dribblers = [
+        asyncio.create_task(_dribble(server.port, *_request("GET", "/incoming/v2/ping", **ti), done)) for _ in range(16)
+    ]
+    body = json.dumps(ti_group("slow", 5, 8)).encode()
+    body_dribblers = [
+        asyncio.create_task(_dribble(server.port, _request("POST", "/incoming/v2/redemptionCodes", body, **ti)[0], body, done))
+        for _ in range(4)
+    ]
+    late_readers = [asyncio.create_task(_read_late(server.port, export, done)) for _ in range(2)]
+    idle = asyncio.create_task(_idle_then_again(server.port, ti))
+    await asyncio.sleep(1)  # every slow client is connected and part-way through
+
+    started = time.monotonic()
+    statuses = []
+    async with httpx.AsyncClient(base_url=server.url, headers=ti, timeout=30) as http:
+        for n in range(20):
+            statuses.append((await http.get("/incoming/v2/ping")).status_code)
+            created = await http.post("/incoming/v2/redemptionCodes", json=ti_group(f"quick-{n}", 5, 8))
+            statuses.append(created.status_code)
+            statuses.append((await http.get(f"/incoming/v2/redemptionCodes/{created.json()['id']}")).status_code)
+    quick = time.monotonic() - started
+    still_sending = sum(not task.done() for task in header_dribblers + body_dribblers + late_readers)
+
+    await idle  # at least IDLE_FOR seconds after it started
+    done.set()
+    return {
+        "quick_statuses": statuses,
+        "quick_seconds": quick,
+        "still_sending": still_sending,
+        "slow": [_status(a) for a in await asyncio.gather(*header_dribblers, *body_dribblers)],
+        "late": await asyncio.gather(*late_readers),
+        "idle": idle.result(),
+    }
+
+
+def test_slow_clients_do_not_hold_up_the_others_and_are_served_in_the_end(tmp_path: Path):
+    with Server(tmp_path / "server.log", "--quiet") as server:
+        ti = {"Authorization": f"Bearer {KEY}"}
+        big = httpx.post(f"{server.url}/incoming/v2/redemptionCodes", headers=ti, json=ti_group("big", 10_000, 10)).json()["id"]
+        export = f"/__codestand/tenants/{KEY}/redemption-code-groups/{big}/codes"
+        outcome = asyncio.run(asyncio.wait_for(_slow_and_quick(server, export), 120))
+        log = server.log()
+
+    # 60 requests of a quick client were answered while 16 clients dribbled their headers, 4
+    # their bodies, and 2 left large answers unread: none of these had finished meanwhile.
+    assert outcome["quick_statuses"] == [200, 201, 200] * 20
+    assert outcome["still_sending"] == 22, outcome
+    # Then the slow ones were served as well.
+    assert outcome["slow"] == [200] * 16 + [201] * 4
+    for answer in outcome["late"]:
+        assert _status(answer) == 200
+        assert len(json.loads(answer.split(b"\r\n\r\n", 1)[1])["codes"]) == 10_000
+    # A connection left idle longer than httpx keeps one is still open for the next request.
+    assert outcome["idle"] == (200, 200)
+    assert not [line for line in log.splitlines() if "Traceback" in line or " codestand.errors " in line or " uvicorn.error " in line], log
+    print(f"\n[slow clients] 60 quick requests in {outcome['quick_seconds']:.2f} s beside 22 slow clients")
