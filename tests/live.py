@@ -26,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,12 +73,15 @@ class Server:
         *args: str,
         port: int | None = None,
         env: dict[str, str] | None = None,
-        user: int | None = None,
+        prefix: tuple[str, ...] = (),
+        log_through_pipe: bool = False,
     ) -> None:
         """`codestand serve ARGS`; the port goes on the command line unless `env` names one.
 
-        `user`: the uid to run the server as (the caller must be root), with that user's
-        primary group; the log file is made the user's, so it can write it.
+        `prefix`: a command the server runs under, e.g. `("unshare", "-m", ...)`, which must
+        exec the server in its own process. `log_through_pipe`: the server writes its stderr
+        to a pipe and a thread of this process copies it to the log file, for a test that
+        makes the server's own file writes fail.
         """
         self.env = env if env is not None else clean_env()
         self.port = port or int(self.env.get("CODESTAND_PORT") or 0) or free_port()
@@ -86,28 +90,25 @@ class Server:
             self.args = ["--port", str(self.port), *self.args]
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.user = user
+        self.prefix = prefix
+        self.log_through_pipe = log_through_pipe
+        self._copier: threading.Thread | None = None
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> Server:
         """Start the server and wait until it answers (workers take a while on a busy machine)."""
-        identity: dict[str, Any] = {}
-        if self.user is not None:
-            import pwd
-
-            identity = {"user": self.user, "group": pwd.getpwuid(self.user).pw_gid, "extra_groups": []}
         with open(self.log_path, "wb") as log:
-            if self.user is not None:
-                os.chown(self.log_path, self.user, identity["group"])
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "codestand", "serve", *self.args],
+                [*self.prefix, sys.executable, "-m", "codestand", "serve", *self.args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=log,
+                stderr=subprocess.PIPE if self.log_through_pipe else log,
                 env=self.env,
                 start_new_session=True,
-                **identity,
             )
+        if self.log_through_pipe:
+            self._copier = threading.Thread(target=self._copy_log, args=(self.process.stderr,), daemon=True)
+            self._copier.start()
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
@@ -122,7 +123,14 @@ class Server:
                     raise RuntimeError(f"codestand did not answer within {timeout} s:\n{self.log()}") from None
                 time.sleep(0.05)
 
+    def _copy_log(self, pipe: Any) -> None:
+        with pipe, open(self.log_path, "ab", buffering=0) as log:
+            for chunk in iter(lambda: pipe.read1(65536), b""):
+                log.write(chunk)
+
     def log(self) -> str:
+        if self._copier is not None and self.process is not None and self.process.poll() is not None:
+            self._copier.join(5)  # the server is gone: wait for its last lines
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def access_lines(self) -> list[str]:
