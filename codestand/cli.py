@@ -17,7 +17,7 @@ from pathlib import Path
 
 import uvicorn
 
-from codestand.settings import Settings
+from codestand.settings import KEEP_ALIVE_SECONDS, Settings
 from codestand.storage import StorageError, check_spec, shared_between_processes
 
 ENV_PREFIX = "CODESTAND_"
@@ -244,7 +244,7 @@ def serve(settings: Settings) -> int:
 
         app.codestand.store.close()  # type: ignore[attr-defined]
         return serve_workers(settings, sock)
-    config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_SECONDS)
     _Server(config).run(sockets=[sock])
     logging.getLogger("codestand").info("stopped")
     return 0

@@ -1,10 +1,15 @@
-"""Closing a client's connection without any answer, for the `drop` fault.
+"""Connections that end without an answer: hung up by the `drop` fault, or by the client.
 
 ASGI has no message for "hang up": an app that raises or returns without answering gets a 500
 from uvicorn. So the fault raises `ConnectionDropped`, and the app object itself, the one
 uvicorn calls with its own `send`, aborts uvicorn's transport for that request. The client
 sees the connection closed with no response (httpx: `RemoteProtocolError`); the server goes on.
 In-process test clients, which have no connection, get `ConnectionAbortedError` raised.
+
+A client that closes its connection before it has sent the whole body has not made a request:
+what arrived is not acted on (a form cut short can still parse, as another request), and
+nothing is answered, logged as an error or journaled with a status the client never got.
+`ClientDisconnected` ends such a request the same way, from the `receive` the app reads from.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import asyncio
 
 from connexion import AsyncApp
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 
 class ConnectionDropped(BaseException):
@@ -23,12 +28,39 @@ class ConnectionDropped(BaseException):
     """
 
 
+class ClientDisconnected(BaseException):
+    """The client went away before its request's body was complete; a BaseException for the
+    same reason as `ConnectionDropped`."""
+
+
+def _until_body_complete(receive: Receive) -> Receive:
+    """`receive`, raising `ClientDisconnected` if the client leaves before the last body part.
+
+    After the body, a disconnect is passed on as it is: an app may wait for it on purpose.
+    """
+    complete = False
+
+    async def receive_body() -> Message:
+        nonlocal complete
+        message = await receive()
+        if message["type"] == "http.request":
+            complete = complete or not message.get("more_body", False)
+        elif message["type"] == "http.disconnect" and not complete:
+            raise ClientDisconnected()
+        return message
+
+    return receive_body
+
+
 class DroppingApp(AsyncApp):
-    """Connexion's app, able to hang up when a request raises `ConnectionDropped`."""
+    """Connexion's app, able to hang up when a request raises `ConnectionDropped`, and to let a
+    request go whose client left before sending all of it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, _until_body_complete(receive) if scope["type"] == "http" else receive, send)
+        except ClientDisconnected:
+            return  # nobody to answer; uvicorn expects no response from a disconnected request
         except ConnectionDropped:
             # uvicorn's `send` is a method of the request's cycle, which holds the transport.
             transport = getattr(getattr(send, "__self__", None), "transport", None)

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from codestand import errors
 from codestand.context import services_of
 from codestand.errors import CodestandError, Problem
+from codestand.storage.base import StorageUnavailable
 from codestand.vendors import renderer_for
 
 log = logging.getLogger("codestand.errors")
@@ -51,6 +52,10 @@ def as_codestand_error(exc: Exception) -> CodestandError:
         return errors.UnsupportedMediaType()
     if isinstance(exc, BadRequestProblem):
         return errors.InvalidRequest(Problem("malformed"))
+    if isinstance(exc, StorageUnavailable):
+        # Not a bug: the operator needs one line saying why, the client a 503 it can retry.
+        log.warning("storage unavailable: %s", exc.reason)
+        return errors.Unavailable(Problem("storage_unavailable", params={"reason": exc.reason}))
     if isinstance(exc, (ProblemException, HTTPException)):
         status = getattr(exc, "status_code", None) or getattr(exc, "status", 500)
         kind = _BY_STATUS.get(status)

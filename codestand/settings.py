@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# How long a keep-alive connection may sit idle between requests before the server closes it
+# (uvicorn's `timeout_keep_alive`; its default is 5 s). A client's connection pool must give
+# up an idle connection before the server does: a request sent on a connection just as the
+# server closes it fails in transport. httpx gives up after 5 s, aiohttp 15 s, Node's fetch
+# 4 s; nginx keeps 75 s, which is what this is.
+KEEP_ALIVE_SECONDS = 75
+
 
 @dataclass(frozen=True)
 class Settings:

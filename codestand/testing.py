@@ -195,13 +195,15 @@ def serve_in_thread(settings: Settings, timeout: float = 20.0) -> Iterator[str]:
         import uvicorn
 
         from codestand.app import create_app
+        from codestand.settings import KEEP_ALIVE_SECONDS
 
         app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="codestand", daemon=True)
     thread.start()
     try:

@@ -19,7 +19,7 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from codestand.settings import Settings
+from codestand.settings import KEEP_ALIVE_SECONDS, Settings
 from codestand.storage.base import Storage
 
 if TYPE_CHECKING:  # importing Connexion warns; the worker quiets that first
@@ -74,6 +74,7 @@ def serve_workers(settings: Settings, sock: socket.socket) -> int:
         access_log=False,
         log_level="warning",
         lifespan="on",  # for ClosingStore only
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     supervisor = Multiprocess(config, sockets=[sock])
     logging.getLogger("codestand").info("%d worker processes", settings.workers)

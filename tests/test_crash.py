@@ -12,17 +12,15 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_server import (
-    PROMOTION,
+from tests.live import (
+    LASTING_PROMOTION,
     Server,
     all_codes,
     all_groups,
-    client,
     codes_body,
     counters_that_disagree,
     half_written_groups,
     moltin_headers,
-    serving,
     ti_group,
     ti_headers,
 )
@@ -47,7 +45,7 @@ def create_until_crash(server: Server, answered: Answered, round_: int, headers:
     stop = threading.Event()
 
     def keep_creating(n: int) -> None:
-        with client(server) as http:
+        with server.client() as http:
             for k in range(100_000):
                 if stop.is_set():
                     return
@@ -85,7 +83,7 @@ def create_until_crash(server: Server, answered: Answered, round_: int, headers:
 
 
 def check_all_there(server: Server, path: Path, answered: Answered, headers: dict[str, str], promotions: list[str]) -> None:
-    with client(server) as http:
+    with server.client() as http:
         stored_groups = {g["id"]: g["totalCodesCount"] for g in all_groups(http, KEY)}
         for group_id, total in answered.groups.items():
             response = http.get(f"/incoming/v2/redemptionCodes/{group_id}", headers=ti_headers(KEY))
@@ -105,21 +103,22 @@ def check_all_there(server: Server, path: Path, answered: Answered, headers: dic
 
 
 def test_sigkill_loses_no_answered_create_and_leaves_nothing_half_written(tmp_path):
-    path, log = tmp_path / "crash.sqlite", tmp_path / "server.log"
+    path = tmp_path / "crash.sqlite"
+    storage = ("--storage", f"sqlite:{path}", "--quiet")
     answered = Answered()
 
     # Two crashes: of two workers and their parent, then of a server restarted on the file the
     # first crash left.
-    with serving(f"sqlite:{path}", log, workers=2) as server:
-        with client(server) as http:
+    with Server(tmp_path / "first.log", *storage, "--workers", "2") as server:
+        with server.client() as http:
             headers = moltin_headers(http, "crash-store")
-            promotions = [http.post("/v2/promotions", headers=headers, json={"data": PROMOTION}).json()["data"]["id"] for _ in range(12)]
+            promotions = [http.post("/v2/promotions", headers=headers, json=LASTING_PROMOTION).json()["data"]["id"] for _ in range(12)]
         create_until_crash(server, answered, 0, headers, promotions)
-    with serving(f"sqlite:{path}", log) as server:
+    with Server(tmp_path / "second.log", *storage) as server:
         check_all_there(server, path, answered, headers, promotions)  # the token survived as well
         create_until_crash(server, answered, 1, headers, promotions)
     assert answered.cut_off > 0, "no request was cut off: the crashes did not land in the middle of creates"
 
-    with serving(f"sqlite:{path}", log) as server:
+    with Server(tmp_path / "third.log", *storage) as server:
         check_all_there(server, path, answered, headers, promotions)
         assert server.stop() == 0

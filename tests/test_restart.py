@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.live_server import PROMOTION, client, codes_body, free_port, moltin_headers, serving, ti_group, ti_headers
+from tests.live import LASTING_PROMOTION, Server, codes_body, free_port, moltin_headers, ti_group, ti_headers
 
 KEY = "restart-key"
 
@@ -30,23 +30,23 @@ def ask_everything(http: httpx.Client, moltin: dict[str, str], group_ids: list[s
 
 
 def test_the_same_requests_get_the_same_answers_after_a_restart(tmp_path):
-    storage, log, port = f"sqlite:{tmp_path / 'kept.sqlite'}", tmp_path / "server.log", free_port()
-    with serving(storage, log, port=port) as server:
-        with client(server) as http:
+    storage, log, port = ("--storage", f"sqlite:{tmp_path / 'kept.sqlite'}", "--quiet"), tmp_path / "server.log", free_port()
+    with Server(log, *storage, port=port) as server:
+        with server.client() as http:
             group_ids = [
                 http.post("/incoming/v2/redemptionCodes", headers=ti_headers(KEY), json=ti_group(label, count, 6)).json()["id"]
                 for label, count in (("Spring promo", 30), ("Winter", 10), ("spring sale", 20))
             ]
             moltin = moltin_headers(http, "restart-store")
-            promotion_ids = [http.post("/v2/promotions", headers=moltin, json={"data": PROMOTION}).json()["data"]["id"] for _ in range(2)]
+            promotion_ids = [http.post("/v2/promotions", headers=moltin, json=LASTING_PROMOTION).json()["data"]["id"] for _ in range(2)]
             http.post(f"/v2/promotions/{promotion_ids[0]}/codes", headers=moltin, json=codes_body(*(f"KEEP-{n}" for n in range(5))))
             http.delete(f"/v2/promotions/{promotion_ids[0]}/codes/KEEP-3", headers=moltin)
             http.put(f"/v2/promotions/{promotion_ids[1]}", headers=moltin, json={"data": {"type": "promotion", "name": "Renamed"}})
             before = ask_everything(http, moltin, group_ids, promotion_ids)
         assert server.stop() == 0
 
-    with serving(storage, log, port=port, workers=2) as server:
-        with client(server) as http:
+    with Server(log, *storage, "--workers", "2", port=port) as server:
+        with server.client() as http:
             after = ask_everything(http, moltin, group_ids, promotion_ids)  # the token, too, was kept
         assert server.stop() == 0
 

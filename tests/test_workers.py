@@ -10,18 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_server import (
-    PROMOTION,
+from tests.live import (
+    LASTING_PROMOTION,
     Server,
     all_codes,
     all_groups,
-    client,
     codes_body,
     counters_that_disagree,
     half_written_groups,
     moltin_headers,
-    run,
-    serving,
+    run_cli,
     ti_group,
     ti_headers,
 )
@@ -31,7 +29,7 @@ PROC = Path("/proc/self/stat").exists()
 
 
 def test_memory_with_several_workers_is_refused():
-    result = run("serve", "--workers", "2", "--port", "1")
+    result = run_cli("serve", "--workers", "2", "--port", "1")
     assert result.returncode == 1
     assert result.stderr.startswith("codestand: --workers 2 needs a store the workers share")
     assert "each worker would have its own memory" in result.stderr
@@ -46,7 +44,7 @@ def test_memory_with_several_workers_is_refused():
     ],
 )
 def test_flags_that_name_nothing_are_usage_errors(args, message):
-    result = run("serve", *args)
+    result = run_cli("serve", *args)
     assert result.returncode == 2
     assert message in result.stderr
 
@@ -54,7 +52,7 @@ def test_flags_that_name_nothing_are_usage_errors(args, message):
 def test_a_file_that_is_not_sqlite_is_refused_at_start_and_left_untouched(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes(b"not a database\n" * 100)
-    result = run("serve", "--storage", f"sqlite:{path}", "--workers", "2", "--port", "1")
+    result = run_cli("serve", "--storage", f"sqlite:{path}", "--workers", "2", "--port", "1")
     assert result.returncode == 1
     assert result.stderr == f"codestand: storage file {path} is not a SQLite database; it is left untouched: choose another path\n"
     assert path.read_bytes() == b"not a database\n" * 100
@@ -98,7 +96,7 @@ def _in_threads(work, count: int = CLIENTS) -> None:
 def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
     """Groups of short codes and promotion codes created at once, through three processes."""
     path = tmp_path / "race.sqlite"
-    with serving(f"sqlite:{path}", tmp_path / "server.log", workers=3) as server:
+    with Server(tmp_path / "server.log", "--storage", f"sqlite:{path}", "--workers", "3", "--quiet") as server:
         # Where /proc tells CPU time (Linux), check that the work did spread over the workers.
         idle = _settled(server, 3) if PROC else {}
         created: dict[str, int] = {}
@@ -111,7 +109,7 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
             for k in range(6):
                 # A connection a request: the kernel picks a worker per connection, so many of
                 # them spread over the workers however fast each request is served.
-                with client(server) as http:
+                with server.client() as http:
                     response = http.post("/incoming/v2/redemptionCodes", headers=ti_headers("race-key"), json=ti_group(f"{n}-{k}", 500, 4))
                 with lock:
                     statuses[response.status_code] += 1
@@ -125,9 +123,9 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
 
         # Moltin: every client offers the same code strings, one at a time and in overlapping
         # batches of three; each code may be won by one request only.
-        with client(server) as http:
+        with server.client() as http:
             headers = moltin_headers(http, "race-store")
-            promotions = [http.post("/v2/promotions", headers=headers, json={"data": PROMOTION}).json()["data"]["id"] for _ in range(4)]
+            promotions = [http.post("/v2/promotions", headers=headers, json=LASTING_PROMOTION).json()["data"]["id"] for _ in range(4)]
         singles: dict[str, list[int]] = defaultdict(list)
         batches_won: list[tuple[str, tuple[str, ...]]] = []
 
@@ -135,7 +133,7 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
             promotion = promotions[n % len(promotions)]
             starts = list(range(0, 30))
             random.Random(n).shuffle(starts)
-            with client(server) as http:
+            with server.client() as http:
                 for k, start in enumerate(starts):
                     single = f"SINGLE-{k}"
                     batch = tuple(f"BATCH-{start + i}" for i in range(3))
@@ -150,7 +148,7 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
 
         _in_threads(add_codes)
 
-        with client(server) as http:
+        with server.client() as http:
             groups = all_groups(http, "race-key")
             stored = {p: all_codes(http, headers, p) for p in promotions}
 

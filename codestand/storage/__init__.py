@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from codestand.storage.base import CodesTaken, QuotaExceeded, Storage, StorageError
+from codestand.storage.base import CodesTaken, QuotaExceeded, Storage, StorageError, StorageUnavailable
 
 SPECS = "'memory' or 'sqlite:PATH'"
 
@@ -32,4 +32,13 @@ def open_storage(spec: str) -> Storage:
     return MemoryStorage()
 
 
-__all__ = ["CodesTaken", "QuotaExceeded", "Storage", "StorageError", "check_spec", "open_storage", "shared_between_processes"]
+__all__ = [
+    "CodesTaken",
+    "QuotaExceeded",
+    "Storage",
+    "StorageError",
+    "StorageUnavailable",
+    "check_spec",
+    "open_storage",
+    "shared_between_processes",
+]

@@ -34,6 +34,20 @@ class AlreadyUsed(Exception):
     """The code was redeemed already, or has no uses left; nothing was written."""
 
 
+class StorageUnavailable(Exception):
+    """The store cannot read or write right now: the disk is full, the file cannot be written,
+    an I/O error, another process holding the lock too long. Nothing was written.
+
+    Raised while serving, for a request to answer (503 in the vendor's shape); `reason` says
+    what is wrong in words a client can act on. The store recovers by itself once the cause
+    is gone.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class StorageError(Exception):
     """The store cannot be opened as asked; the message says which file or server and why.
 

@@ -15,6 +15,7 @@ it would write `strpos` for `instr` and identity columns for `INTEGER PRIMARY KE
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -29,7 +30,7 @@ from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode,
 from codestand.storage.base import CATALOG_KINDS
 from codestand.domain.tokens import LIFETIME
 from codestand.storage import sqlite_file
-from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage
+from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage, StorageUnavailable
 
 SCHEMA_VERSION = 1
 
@@ -198,11 +199,21 @@ class SqliteStorage(Storage):
     def _db(self) -> sqlite3.Connection:
         holder = getattr(self._local, "connection", None)
         if holder is None:
-            holder = _Connection(sqlite_file.connect(self.path))
+            holder = _Connection(sqlite_file.connect(self.path, create=False))
             self._local.connection = holder
             with self._open_lock:
                 self._open.add(holder)
         return holder.db
+
+    def _forget_connection(self) -> None:
+        """Close this thread's connection; the next call opens a fresh one (see `_translated`)."""
+        holder = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if holder is not None:
+            with self._open_lock:
+                self._open.discard(holder)
+            with contextlib.suppress(sqlite3.Error):
+                holder.db.close()
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -215,7 +226,10 @@ class SqliteStorage(Storage):
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
-                db.execute("ROLLBACK")
+                # A ROLLBACK that fails too (the disk is gone) leaves the connection to be
+                # forgotten by `_translated`; the error that got here is the one to report.
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             raise
 
     @contextlib.contextmanager
@@ -567,6 +581,78 @@ class SqliteStorage(Storage):
                     db.execute(f"DELETE FROM {table}")
                 else:
                     db.execute(f"DELETE FROM {table} WHERE tenant = {_TENANT}", (tenant,))
+
+
+# Failures of the file while serving ------------------------------------------------------
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the file cannot be
+# used right now, rather than a mistake of ours: what a client is told. Any other error is a
+# bug, and is answered as one (500).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_PROTOCOL = 13, 14, 15
+_READ_ERRORS = frozenset({"SQLITE_IOERR_READ", "SQLITE_IOERR_SHORT_READ"})
+_SQLITE_READONLY_DBMOVED = _SQLITE_READONLY | (4 << 8)
+
+
+def _unavailable(exc: sqlite3.Error) -> StorageUnavailable | None:
+    """The `StorageUnavailable` that `exc` means, or None if it means a bug."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    primary = code & 0xFF
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        reason = f"another process has held the storage file's lock for over {sqlite_file.BUSY_TIMEOUT_SECONDS:g} seconds"
+    elif primary == _SQLITE_FULL:
+        reason = "the disk is full"
+    elif code == _SQLITE_READONLY_DBMOVED:
+        reason = "the storage file was moved or deleted while the server runs"
+    elif primary == _SQLITE_READONLY:
+        reason = "the storage file is read-only"
+    elif primary == _SQLITE_IOERR:
+        verb = "read" if getattr(exc, "sqlite_errorname", "") in _READ_ERRORS else "written"
+        reason = f"the storage file cannot be {verb} (disk I/O error)"
+    elif primary in (_SQLITE_CANTOPEN, _SQLITE_PROTOCOL):
+        reason = "the storage file cannot be opened"
+    else:
+        return None
+    return StorageUnavailable(reason)
+
+
+def _translated(method):
+    """`method`, with SQLite's failures of the file raised as `StorageUnavailable`.
+
+    Every write is one transaction, so a write that fails this way has written nothing: the
+    client may simply try again, and the same connection serves the next call (reads go on
+    working meanwhile: a fresh connection could not even open while no file can be written).
+    Two cases need a fresh connection: one still in a transaction that its ROLLBACK could not
+    end, and one SQLite opened read-only because the file was not writable at that moment,
+    which it never leaves; that one is replaced and the call made once more at once, since
+    the file may well be writable by now.
+    """
+
+    @functools.wraps(method)
+    def translated(self: SqliteStorage, *args, **kwargs):
+        for attempt in (1, 2):
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                unavailable = _unavailable(exc)
+                if unavailable is None:
+                    raise
+                opened_read_only = exc.sqlite_errorcode == _SQLITE_READONLY
+                holder = getattr(self._local, "connection", None)
+                if opened_read_only or (holder is not None and holder.db.in_transaction):
+                    self._forget_connection()
+                if attempt == 2 or not opened_read_only:
+                    raise unavailable from exc
+        raise AssertionError("unreachable")
+
+    return translated
+
+
+for _name, _method in list(vars(SqliteStorage).items()):
+    if not _name.startswith("_") and _name != "close" and callable(_method):
+        setattr(SqliteStorage, _name, _translated(_method))
 
 
 # Statements used by several methods, inside their transaction ---------------------------

@@ -54,13 +54,16 @@ def prepare(path: Path, *, schema: Sequence[str], version: int, migrations: Mapp
         db.close()
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """A connection for one thread, in autocommit mode: the store begins its own transactions.
 
     `check_same_thread` is off only so that `close()` may be called from another thread; the
-    store still gives each thread a connection of its own.
+    store still gives each thread a connection of its own. Without `create`, a missing file is
+    an error rather than a new, empty database: while serving, the file `prepare` made must be
+    the one used, even if it was deleted meanwhile.
     """
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    target = path if create else f"file:{quote(str(path.resolve()))}?mode=rw"
+    db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False, uri=not create)
     db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     db.execute("PRAGMA foreign_keys = ON")
     # A group write reads and dirties the pages its random codes land on, all over the code

@@ -30,7 +30,7 @@ MESSAGES = {
     "method_not_allowed": (405, "Method Not Allowed", "This method is not allowed on this resource"),
     "payload_too_large": (413, "Payload Too Large", "The request body is larger than {limit} bytes"),
     "unsupported_media_type": (415, "Unsupported Media Type", "The Content-Type of this request is not supported"),
-    "storage_unavailable": (503, "Service Unavailable", "The storage does not answer: {reason}"),
+    "storage_unavailable": (503, "Service Unavailable", "The storage is not available: {reason}. Nothing was changed; try again later."),
     # Fault rules.
     "rule:fault_effect": (400, "Bad Request", "A fault needs a status, latency_ms or drop: true"),
     "rule:drop_or_status": (400, "Bad Request", "A fault either drops the connection or answers a status, not both"),

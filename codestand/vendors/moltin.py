@@ -70,6 +70,11 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
         "Internal Server Error",
         "There was an internal server error, you can report with your request id.",
     ),  # [doc]
+    "storage_unavailable": (
+        503,
+        "Service Unavailable",
+        "The storage is not available: {reason}. Nothing was changed; try again later.",
+    ),
     # Asked for by a test (a fault rule, `Prefer: code=NNN`), never answered on their own.
     "too_many_requests": (429, "Too Many Requests", "Too many requests; retry later"),
     "bad_gateway": (502, "Bad Gateway", "The upstream service did not answer properly"),

@@ -68,6 +68,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "malformed": (MALFORMED, "Bad request."),
     "rule": (RULE, "The request breaks a rule."),
     "internal": (500, "Internal server error."),
+    "storage_unavailable": (503, "Storage is not available: {reason}. Nothing was changed; try again later."),
     # Asked for by a test (a fault rule, `Prefer: code=NNN`), never answered on their own.
     "too_many_requests": (429, "Too many requests."),
     "bad_gateway": (502, "Bad gateway."),
