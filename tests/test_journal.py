@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -240,6 +241,38 @@ def test_clearing_empties_the_journal(traffic):
 )
 def test_globs(pattern, path, matched):
     assert globs.matches(pattern, path) is matched
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matched"),
+    [
+        ("/v2/**/codes/*", "/v2/promotions/a/codes/X", True),
+        ("/v2/**/codes/*", "/v2/promotions/a/codes/X/Y", False),
+        ("/**", "/", True),
+        ("**", "", True),
+        ("*", "", True),
+        ("*", "/", False),
+        ("/a/***", "/a/b/c", True),
+        ("/a/**b", "/a/xb", True),
+        ("/a/*b*c", "/a/xbycz", False),
+        ("/a/*b*c", "/a/xbyc", True),
+        ("/[a]/.?/$", "/[a]/ax/$", False),
+        ("/[a]/.?/$", "/[a]/.x/$", True),
+    ],
+)
+def test_globs_edge_cases(pattern, path, matched):
+    assert globs.matches(pattern, path) is matched
+
+
+@pytest.mark.parametrize("star", ["*", "**"])
+def test_a_glob_takes_linear_time_whatever_the_pattern(star):
+    # With a backtracking regular expression, `/*a*a*a*a*a*a*x` against a long run of `a`
+    # takes hours: a journal filter or a fault rule (checked on every vendor request) would
+    # freeze the server.
+    pattern = "/" + f"{star}a" * 40 + "x"
+    started = time.perf_counter()
+    assert not globs.matches(pattern, "/" + "a" * 20_000)
+    assert time.perf_counter() - started < 1
 
 
 def test_journal_size_from_the_command_line_and_the_environment(monkeypatch):
