@@ -297,3 +297,37 @@ def test_tokens_survive_a_reset(client, path):
 def test_a_clock_time_without_offset_is_utc(client):
     response = client.put("/__codestand/clock", json={"now": "2030-01-01T00:00:00", "frozen": True})
     assert (response.status_code, response.json()) == (200, {"now": "2030-01-01T00:00:00.000Z", "frozen": True})
+
+
+@pytest.mark.parametrize(
+    ("now", "frozen"),
+    [("9999-12-31T23:59:59Z", False), ("9999-12-31T23:59:59Z", True), ("9999-06-01T00:00:00Z", False), ("0001-01-01T00:00:00+01:00", True)],
+)
+def test_the_clock_stays_where_every_date_fits(client, now, frozen):
+    # A clock left running at the very end of year 9999 (or set before year 1 by its offset)
+    # made every later request a 500 until the clock was reset, and the refused PUT had moved it.
+    before = client.get("/__codestand/clock").json()
+    response = client.put("/__codestand/clock", json={"now": now, "frozen": frozen})
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "status": 400,
+                "title": "Bad Request",
+                "detail": "The clock must stay between 0001-01-02T00:00:00.000Z and 9999-01-01T00:00:00.000Z",
+                "source": "now",
+            }
+        ]
+    }
+    assert client.get("/__codestand/clock").json()["frozen"] == before["frozen"]
+    assert client.get("/incoming/v2/ping", headers={"Authorization": f"Bearer {TI_KEY}"}).status_code == 200
+
+
+def test_the_clock_cannot_be_advanced_past_its_end(client):
+    assert client.put("/__codestand/clock", json={"now": "9998-12-01T00:00:00Z", "frozen": True}).status_code == 200
+    for _ in range(2):
+        response = client.post("/__codestand/clock/advance", json={"seconds": 3_153_600_000})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["source"] == "seconds"
+    assert client.get("/__codestand/clock").json() == {"now": "9998-12-01T00:00:00.000Z", "frozen": True}
+    assert client.put("/__codestand/clock", json={"now": "9999-01-01T00:00:00Z"}).status_code == 200
