@@ -161,6 +161,17 @@ def test_bodies_that_are_not_json_are_kept_as_text(ti):
     assert (entry["status"], entry["request"]["body"]) == (400, '{"label": ')
 
 
+@pytest.mark.parametrize("depth", [900, 3000])
+def test_a_deeply_nested_body_is_kept_as_text(ti, depth):
+    # Parsed and kept as JSON, it broke the recording (past the recursion limit) or every later
+    # read of the journal (an answer that wraps it no longer fit under the limit).
+    body = b"[" * depth + b"]" * depth
+    response = ti.post("/incoming/v2/redemptionCodes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    [entry] = journal(ti)
+    assert (entry["status"], entry["request"]["body"]) == (400, body.decode())
+
+
 def test_a_body_the_server_never_read_is_null(ti):
     # A 415 is answered from the Content-Type alone.
     ti.post("/incoming/v2/redemptionCodes", content=b"label=x", headers={"Content-Type": "text/plain"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -201,6 +202,36 @@ def test_malformed_bodies(moltin, body, errors):
     response = moltin.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json() == {"errors": errors}
+
+
+def _with_junk_in_schema(junk: str) -> bytes:
+    """The vendor example with `junk` beside `currencies`, where the schema allows more fields."""
+    return json.dumps({"data": VENDOR_EXAMPLE}).replace('"currencies": [', f'"junk": {junk}, "currencies": [', 1).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        # Kept, it would come back as `Infinity`, which no JSON parser reads.
+        (_with_junk_in_schema("1e400"), [error(400, "Bad Request", "The request body is not valid JSON")]),
+        (_with_junk_in_schema("-1e999"), [error(400, "Bad Request", "The request body is not valid JSON")]),
+        # Kept, a body nested nearly as deep as Python's recursion limit parses, but the answers
+        # that wrap it (the list, the snapshot) no longer fit: a 500 on every later read.
+        (_with_junk_in_schema("[" * 65 + "]" * 65), [error(400, "Bad Request", "The request body is nested more than 64 levels deep")]),
+        (_with_junk_in_schema("[" * 500 + "]" * 500), [error(400, "Bad Request", "The request body is nested more than 64 levels deep")]),
+        (_with_junk_in_schema('"a\\u0000b"'), [error(400, "Bad Request", "The request body must not contain NUL characters")]),
+    ],
+    ids=["float-beyond-double", "negative-float-beyond-double", "nested-65", "nested-500", "nul-character"],
+)
+def test_bodies_no_answer_could_carry_are_refused(moltin, body, errors):
+    response = moltin.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"errors": errors})
+    assert moltin.get("/v2/promotions").json()["meta"]["results"]["total"] == 0
+
+
+def test_a_body_nested_64_levels_is_accepted(moltin):
+    body = _with_junk_in_schema("[" * 60 + "]" * 60)  # 4 levels above it: data, schema, junk's
+    assert moltin.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"}).status_code == 201
 
 
 def test_get_update_delete(moltin, clock):

@@ -941,6 +941,9 @@ TABLE = [
     malformed("body-utf8-bom", None, [NOT_JSON], raw=b"\xef\xbb\xbf" + json.dumps(EXAMPLE_REQUEST).encode()),
     malformed("body-deeply-nested", None, [NOT_JSON], raw=b"[" * 100_000),
     malformed("body-trailing-garbage", None, [NOT_JSON], raw=json.dumps(EXAMPLE_REQUEST).encode() + b" x"),
+    malformed("label-with-nul", body_with(label="Spring\u0000Promo"), ["Request body must not contain NUL characters."]),
+    malformed("unknown-field-nested-65", body_with(extra=json.loads("[" * 65 + "]" * 65)), ["Request body is nested more than 64 levels deep."]),
+    malformed("unknown-field-beyond-double", None, [NOT_JSON], raw=json.dumps(EXAMPLE_REQUEST).encode()[:-1] + b', "extra": 1e400}'),
     # The wrong media type, size, method or path: their own statuses.
     case("content-type-text", None, 415, ["Content-Type must be application/json."], raw=json.dumps(EXAMPLE_REQUEST).encode(), content_type="text/plain"),
     case("content-type-form", None, 415, ["Content-Type must be application/json."], raw=b"label=Spring", content_type="application/x-www-form-urlencoded"),

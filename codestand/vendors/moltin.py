@@ -20,6 +20,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     # Bodies and parameters that break the contract's schema.
     "encoding": (400, "Bad Request", "The request body is not valid UTF-8"),
     "malformed_json": (400, "Bad Request", "The request body is not valid JSON"),
+    "too_deep": (400, "Bad Request", "The request body is nested more than {limit} levels deep"),
+    "nul_character": (400, "Bad Request", "The request body must not contain NUL characters"),
     "body_required": (400, "Bad Request", "The request body is required"),
     ("type", None): (400, "Bad Request", "The request body must be a JSON object"),
     "required": (400, "required", "{name} is required"),  # [doc] shape

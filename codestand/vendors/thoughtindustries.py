@@ -22,6 +22,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     # The body as a whole.
     "encoding": (MALFORMED, "Request body is not valid UTF-8."),
     "malformed_json": (MALFORMED, "Request body is not valid JSON."),
+    "too_deep": (MALFORMED, "Request body is nested more than {limit} levels deep."),
+    "nul_character": (MALFORMED, "Request body must not contain NUL characters."),
     "body_required": (MALFORMED, "Request body must be a JSON object."),
     ("type", None): (MALFORMED, "Request body must be a JSON object."),
     ("null", None): (MALFORMED, "Request body must be a JSON object."),
