@@ -55,6 +55,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "null": (MALFORMED, "{field} must not be null."),
     "format": (MALFORMED, "{field} must be {format}."),
     # Query and path parameters.
+    "duplicate_parameter": (MALFORMED, "{field} is sent more than once."),
     "required_parameter": (MALFORMED, "{field} is required."),
     "parameter": (MALFORMED, "{field} is invalid: {message}."),
     ("parameter", "sort"): (MALFORMED, "sort must be label, totalCodesCount or redeemedCodesCount, then :asc or :desc."),
