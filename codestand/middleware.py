@@ -92,11 +92,9 @@ class AdminGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.PREFIX):
-            given = b""
-            for name, value in scope["headers"]:
-                if name == b"authorization":
-                    given = value[:7].lower() + value[7:]
-            if not hmac.compare_digest(given, self.expected):
+            # Exactly one Authorization header: of several, the one checked would be a guess.
+            given = [value[:7].lower() + value[7:] for name, value in scope["headers"] if name == b"authorization"]
+            if len(given) != 1 or not hmac.compare_digest(given[0], self.expected):
                 raise Unauthorized()
         await self.app(scope, receive, send)
 

@@ -283,6 +283,18 @@ class TestAdminToken:
     def test_vendor_routes_do_not(self, ti):
         assert ti.get("/incoming/v2/ping").status_code == 200
 
+    @pytest.mark.parametrize("others", [["Bearer wrong"], ["Bearer let-me-in"]], ids=["another", "the-same"])
+    def test_the_token_must_come_alone(self, client, store, others):
+        # The last of several Authorization headers was the one checked: a proxy that adds its
+        # own header first let a reset through.
+        ti = {"Authorization": f"Bearer {TI_KEY}"}
+        body = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": [COURSE]}
+        assert client.post("/incoming/v2/redemptionCodes", json=body, headers=ti).status_code == 201
+        for headers in ([("Authorization", other), ("Authorization", "Bearer let-me-in")] for other in others):
+            response = client.post("/__codestand/reset", headers=headers)
+            assert response.status_code == 401
+        assert client.get("/incoming/v2/redemptionCodes", headers=ti).json()["pageInfo"]["total"] == 1
+
 
 @pytest.mark.parametrize("path", ["/__codestand/tenants/store-1/reset", "/__codestand/reset"])
 def test_tokens_survive_a_reset(client, path):

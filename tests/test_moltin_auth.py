@@ -142,6 +142,19 @@ def test_v2_needs_a_live_token(client, header):
     assert response.json() == UNAUTHORIZED
 
 
+@pytest.mark.parametrize("order", ["token-first", "token-last", "token-twice"])
+def test_several_authorization_headers_are_401(client, order):
+    token = f"Bearer {token_for(client, 'store')}"
+    headers = {
+        "token-first": [("Authorization", token), ("Authorization", "Bearer other")],
+        "token-last": [("Authorization", "Bearer other"), ("Authorization", token)],
+        "token-twice": [("Authorization", token), ("Authorization", token)],
+    }[order]
+    response = client.post("/v2/promotions", json={"data": {"type": "promotion"}}, headers=headers)
+    assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
+    assert client.get("/v2/promotions", headers=headers).status_code == 401
+
+
 def test_token_lapses_after_an_hour_by_the_clock(client, clock):
     token = token_for(client, "store")
     headers = {"Authorization": f"Bearer {token}"}

@@ -635,6 +635,27 @@ def test_nothing_is_created_without_credentials(client, store):
     assert listed_groups["pageInfo"]["total"] == 0
 
 
+@pytest.mark.parametrize(
+    "authorizations",
+    [[f"Bearer {TI_KEY}", "Bearer other-key"], ["Bearer other-key", f"Bearer {TI_KEY}"], [f"Bearer {TI_KEY}"] * 2],
+    ids=["key-then-another", "another-then-key", "key-twice"],
+)
+def test_several_authorization_headers_are_401(client, authorizations):
+    # One of them was taken (the first): which tenant a request acted for depended on the order
+    # a proxy put them in.
+    headers = [("Authorization", value) for value in authorizations]
+    assert_unauthorized(client.post(URL, json=EXAMPLE_REQUEST, headers=headers))
+    assert_unauthorized(client.get("/incoming/v2/ping", headers=headers))
+    assert client.get(URL, headers={"Authorization": f"Bearer {TI_KEY}"}).json()["pageInfo"]["total"] == 0
+
+
+@pytest.mark.parametrize("length", [501, 65_536])
+def test_a_key_longer_than_500_characters_is_401(client, length):
+    # No tenant of the control plane can be longer (its `{tenant}` is at most 500 characters).
+    assert_unauthorized(client.get("/incoming/v2/ping", headers={"Authorization": "Bearer " + "k" * length}))
+    assert client.get("/incoming/v2/ping", headers={"Authorization": "Bearer " + "k" * 500}).status_code == 200
+
+
 def test_any_key_is_accepted_by_default(client):
     for key in (b"a", b"some-long-key-0123456789", "ünïcödé".encode()):
         response = client.get("/incoming/v2/ping", headers={"Authorization": b"Bearer " + key})
