@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -263,6 +264,64 @@ def test_a_bad_snapshot_changes_nothing(ti):
         "errors": [{"status": 400, "title": "Bad snapshot", "detail": f"The snapshot cannot be restored: code {code} appears twice"}]
     }
     assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        ("group", "totalCodesCount", 2**64),
+        ("group", "codeLength", 2**63),
+        ("group", "accessDays", 2**64),
+        ("group", "codeLength", -5),
+        ("group", "expirationDate", 5),
+        ("code", "used", 2**64),
+        ("code", "uses", 2**63),
+        ("code", "uses", 0),
+        # Date-times whose offset takes them out of the years a datetime holds: the restore
+        # failed half-way, or the tenant could no longer be exported.
+        ("group", "createdAt", "0001-01-01T00:00:00+01:00"),
+        ("group", "expirationDate", "9999-12-31T23:59:59-01:00"),
+        ("promotion", "start", "0001-01-01T00:00:00+01:00"),
+        ("promotion", "end", "9999-12-31T23:59:59-01:00"),
+        ("group", "courses", [{"id": 5, "name": None}]),
+    ],
+)
+def test_a_snapshot_no_store_can_hold_changes_nothing(client, where, field, value):
+    # SQLite's integers stop at 2**63 - 1: the restore failed half-way, after the tenant had been
+    # reset, with a 500 (and the memory store kept what SQLite could not). Dates and ids below.
+    if where == "group":
+        tenant, headers = TI_KEY, {"Authorization": f"Bearer {TI_KEY}"}
+        body = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": [COURSE]}
+        assert client.post("/incoming/v2/redemptionCodes", json=body, headers=headers).status_code == 201
+    else:  # a promotion or one of its codes
+        tenant, headers = "store-1", {"Authorization": f"Bearer {token_for(client, 'store-1')}"}
+        promotion = client.post("/v2/promotions", json={"data": VENDOR_EXAMPLE}, headers=headers).json()["data"]
+        codes = {"data": {"type": "promotion_codes", "codes": [{"code": "A", "uses": 3}]}}
+        assert client.post(f"/v2/promotions/{promotion['id']}/codes", json=codes, headers=headers).status_code == 201
+    snapshot = client.get(f"/__codestand/tenants/{tenant}/snapshot").json()
+    changed = json.loads(json.dumps(snapshot))
+    target = {
+        "group": lambda: changed["redemptionCodeGroups"][0],
+        "promotion": lambda: changed["promotions"][0],
+        "code": lambda: changed["promotions"][0]["codes"][0],
+    }[where]()
+    target[field] = value
+    response = client.put(f"/__codestand/tenants/{tenant}/snapshot", json=changed)
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert field in error.get("source", "") or str(value) in error["detail"], error
+    assert client.get(f"/__codestand/tenants/{tenant}/snapshot").json() == snapshot
+
+
+def test_a_snapshot_date_without_offset_is_utc(ti):
+    group = create_group(ti)
+    snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
+    snapshot["redemptionCodeGroups"][0]["expirationDate"] = "2030-01-01T00:00:00"
+    assert ti.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot).status_code == 204
+    assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").json()["expirationDate"] == "2030-01-01T00:00:00.000Z"
+    # Kept as sent, it was compared with the clock's aware time: a 500.
+    code = codes_of(ti, group["id"])[0]["code"]
+    assert ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"}).status_code == 201
 
 
 class TestAdminToken:
