@@ -144,6 +144,12 @@ def without(key):
             [error(400, "type", "amount must be an integer", "data.schema.currencies[0].amount")],
         ),
         (
+            # Kept, it would come back beyond what the vendor's JSON holds in a 64-bit integer.
+            {**VENDOR_EXAMPLE, "schema": {"currencies": [{"currency": "USD", "amount": 2**63}]}},
+            400,
+            [error(400, "maximum", "amount must be at most 9223372036854775807", "data.schema.currencies[0].amount")],
+        ),
+        (
             {**VENDOR_EXAMPLE, "promotion_type": "x_for_y", "schema": {"x": 3, "targets": []}},
             400,
             [
@@ -174,6 +180,7 @@ def without(key):
         "enabled-not-boolean",
         "unknown-promotion-type",
         "fractional-amount",
+        "amount-beyond-64-bits",
         "x-for-y-incomplete",
         "item-percent-key-is-percent",
         "not-a-date",
