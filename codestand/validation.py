@@ -26,7 +26,7 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import Message, Receive, Scope
 
 from codestand.domain.clock import parse_datetime
@@ -375,6 +375,15 @@ class ParamsValidator(ParameterValidator):
 
     def validate_request(self, request: ConnexionRequest) -> None:
         problems: list[Problem] = []
+        if request.scope.get("query_string"):
+            # Every query parameter of both contracts is one value: of two, which one counts
+            # would be a guess.
+            query = QueryParams(request.scope["query_string"])
+            problems += [
+                Problem("duplicate_parameter", p["name"])
+                for p in self.parameters.get("query", [])
+                if len(query.getlist(p["name"])) > 1
+            ]
         for location, read in (
             ("query", lambda name: request.query_params.get(name)),
             ("path", lambda name: request.path_params.get(name.replace("-", "_"))),

@@ -332,6 +332,10 @@ def test_list_pages(moltin):
         ("page[limit]=ten", "page[limit]", "page[limit] is invalid: 'ten' is not of type 'integer'"),
         ("page[offset]=-1", "page[offset]", "page[offset] is invalid: -1 is less than the minimum of 0"),
         ("page[offset]=10001", "page[offset]", "page[offset] is invalid: 10001 is greater than the maximum of 10000"),
+        # One of the two was taken, which one a guess.
+        ("page[limit]=1&page[limit]=100", "page[limit]", "page[limit] is sent more than once"),
+        ("page%5Boffset%5D=0&page[offset]=0", "page[offset]", "page[offset] is sent more than once"),
+        ("filter=eq(code,A)&filter=eq(code,B)", "filter", "filter is sent more than once"),
     ],
 )
 def test_bad_paging_names_the_parameter(moltin, query, parameter, detail):

@@ -431,6 +431,12 @@ def test_sort(ti, sortable, sort, order):
     )
 
 
+@pytest.mark.parametrize("query", ["sort=label:asc&sort=label:desc", "query=a&query=b", "sort=label:asc&sort=label:asc"])
+def test_a_query_parameter_sent_twice_is_400(ti, query):
+    name = query.split("=", 1)[0]
+    assert_json(ti.get(f"{URL}?{query}"), 400, {"errors": [f"{name} is sent more than once."]})
+
+
 def test_sort_and_query_together_page_consistently(ti):
     for n in range(55):
         create(ti, label=f"promo {54 - n:02d}", totalCodesCount=1)
