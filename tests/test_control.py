@@ -402,3 +402,18 @@ def test_the_clock_cannot_be_advanced_past_its_end(client):
         assert response.json()["errors"][0]["source"] == "seconds"
     assert client.get("/__codestand/clock").json() == {"now": "9998-12-01T00:00:00.000Z", "frozen": True}
     assert client.put("/__codestand/clock", json={"now": "9999-01-01T00:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize("tenant", ["%2E", "%2E%2E", "%2e%2E"])
+@pytest.mark.parametrize(("method", "route"), [("GET", "snapshot"), ("GET", "catalog"), ("POST", "reset")])
+def test_dot_segments_name_no_tenant(client, tenant, method, route):
+    # A client (or proxy) removes `.` and `..` from a path before sending it, so no request
+    # meant for such a tenant arrives as sent; one that does is a path climbing somewhere.
+    response = client.request(method, f"/__codestand/tenants/{tenant}/{route}")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == "tenant"
+
+
+def test_a_tenant_may_still_hold_dots(client):
+    assert client.get("/__codestand/tenants/.../snapshot").status_code == 200
+    assert client.get("/__codestand/tenants/my.store/snapshot").status_code == 200
