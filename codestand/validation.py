@@ -208,10 +208,13 @@ def _depth_exceeds(value: t.Any, limit: int) -> bool:
 
 
 def _has_nul(value: t.Any) -> bool:
+    """Whether a string value holds a NUL character. Names of fields may: an unknown one is
+    passed over, and the free-form objects that keep theirs (a promotion's `schema`) are stored
+    as JSON text, where a NUL is the escape `\\u0000`."""
     if isinstance(value, str):
         return "\0" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_has_nul(v) for v in value.values())
     if isinstance(value, list):
         return any(_has_nul(v) for v in value)
     return False
@@ -306,12 +309,13 @@ class BodyValidator(JSONRequestBodyValidator):
 MAX_FORM_FIELDS = 1000
 
 
-def parse_form(raw: bytes) -> dict[str, str]:
+def parse_form(raw: bytes, once: t.Collection[str] = ()) -> dict[str, str]:
     """An `application/x-www-form-urlencoded` body, or `InvalidRequest` saying why not.
 
-    Text is UTF-8, escaped or not; a field sent twice is refused ("Request and response
-    parameters MUST NOT be included more than once", RFC 6749, section 3.1: the form is the
-    OAuth token request), as are NUL characters and more than `MAX_FORM_FIELDS` fields. Fields
+    Text is UTF-8, escaped or not; a value with a NUL character is refused, and so are more than
+    `MAX_FORM_FIELDS` fields and a field of `once` sent twice ("Request and response parameters
+    MUST NOT be included more than once", RFC 6749, section 3.1: the form is the OAuth token
+    request). Of another field sent twice the last counts, as in Starlette's parser; fields
     without a name name nothing and are passed over.
     """
     try:
@@ -323,9 +327,9 @@ def parse_form(raw: bytes) -> dict[str, str]:
     form: dict[str, str] = {}
     problems: list[Problem] = []
     for name, value in pairs:
-        if "\0" in name or "\0" in value:
+        if "\0" in value:
             problems.append(Problem("nul_character"))
-        elif name in form:
+        elif name in form and name in once:
             problems.append(Problem("duplicate_parameter", name))
         elif name:
             form[name] = value
@@ -357,7 +361,7 @@ class FormValidator(FormDataValidator):
             message = await receive()
             chunks.append(message.get("body", b""))
             more_body = message.get("more_body", False)
-        form = parse_form(b"".join(chunks))
+        form = parse_form(b"".join(chunks), once=self._schema.get("properties", {}))
         self._validate(form)
         canonical = urlencode(list(form.items())).encode("ascii")
         scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"transfer-encoding")]}

@@ -216,3 +216,8 @@ def test_a_form_in_utf8_names_its_store_as_sent(client):
         assert response.status_code == 200
         token = response.json()["access_token"]
         assert client.app.codestand.store.find_token(token).tenant == "café"
+
+
+def test_fields_the_token_request_does_not_know_may_repeat(client):
+    body = b"grant_type=implicit&client_id=store&x=1&x=2&=nameless"
+    assert client.post("/oauth/access_token", content=body, headers={"Content-Type": FORM}).status_code == 200
