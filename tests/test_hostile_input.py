@@ -319,6 +319,18 @@ def test_unknown_fields_are_ignored_and_never_stored(client, store) -> None:
     assert "isAdmin" not in stored and mine not in stored and "1999" not in stored
 
 
+def test_a_pathological_glob_holds_up_nothing(client) -> None:
+    """A fault rule is matched against every vendor request, a journal filter against every
+    entry: a pattern a backtracking matcher takes hours over must not stop the server."""
+    pattern = "/**" + "a**" * 30 + "x"
+    _ok(client.post(f"{CONTROL}/faults", json={"path": pattern, "status": 503}), 201)
+    started = time.monotonic()
+    response = client.get("/incoming/v2/redemptionCodes/" + "a" * 5_000, headers={"Authorization": f"Bearer {TI_KEY}"})
+    assert response.status_code == 404
+    assert _ok(client.get(f"{CONTROL}/journal", params={"path": pattern}), 200) == {"entries": []}
+    assert time.monotonic() - started < 2
+
+
 # Over a real socket --------------------------------------------------------------------------
 
 ONE_MB = 1 << 20
