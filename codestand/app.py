@@ -15,7 +15,7 @@ from codestand.examples import ResponseCatalog
 from codestand.faults import FaultInjector, Faults
 from codestand.journal import Journal, JournalRecorder
 from codestand.landing import LandingPage
-from codestand.middleware import AdminGate, BodyLimit, ServicesAndLog
+from codestand.middleware import AdminGate, BodyLimit, EncodedSlashes, ServicesAndLog
 from codestand.prefer import PreferCode
 from codestand.routes import RouteTable
 from codestand.settings import Settings
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
     app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
+    app.add_middleware(EncodedSlashes, position=MiddlewarePosition.BEFORE_SWAGGER)
     # Faults act before security; `Prefer: code=` after security and validation. Both raise
     # their errors into the one error path.
     app.add_middleware(

@@ -16,11 +16,24 @@ from codestand.domain import tokens
 from codestand.errors import Forbidden, Problem
 
 
+# The control plane names a tenant in its paths in at most 500 characters.
+MAX_KEY_LENGTH = 500
+
+
+def _one_authorization(request: ConnexionRequest) -> bool:
+    """Several Authorization headers are no credential: which one would count is a guess (and
+    the order a proxy puts them in); HTTP lets a non-list header be sent once."""
+    return len(request.headers.getlist("authorization")) == 1
+
+
 def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None:
-    """Any non-empty API key names its own tenant, unless `--ti-api-key` lists the keys."""
+    """Any non-empty API key of at most 500 characters names its own tenant, unless
+    `--ti-api-key` lists the keys."""
     key = token.strip()
     # `Bearer: key` is tolerated for Moltin's old SDKs only (see ColonBearer).
     if not key or request.headers.get("authorization", "")[:7].lower() != "bearer ":
+        return None
+    if len(key) > MAX_KEY_LENGTH or not _one_authorization(request):
         return None
     allowed = services_of(request.scope).settings.ti_api_keys
     if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
@@ -30,6 +43,8 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
 
 def moltin_token(token: str, request: ConnexionRequest) -> dict | None:
     """A live token names its store; implicit (storefront) tokens may not touch promotions."""
+    if not _one_authorization(request):
+        return None
     services = services_of(request.scope)
     found = tokens.resolve(services.store, services.clock, token.strip())
     if found is None:

@@ -11,7 +11,6 @@ One journal per app; a server running several worker processes would have one pe
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 from collections import deque
@@ -24,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand import globs
 from codestand.domain.clock import Clock, iso_millis
+from codestand.errors import InvalidRequest
+from codestand.validation import parse_json
 from codestand.vendors import is_vendor_path
 
 DEFAULT_SIZE = 1000
@@ -142,9 +143,11 @@ class _Body:
         text = head.decode("utf-8", errors="replace")
         if not self.truncated:
             if media == "application/json" or media.endswith("+json"):
+                # Read as the server reads it: a body it refuses (nested too deep for an answer
+                # to carry, not JSON) is kept as text.
                 try:
-                    return redact(json.loads(text))
-                except ValueError:
+                    return redact(parse_json(head))
+                except InvalidRequest:
                     pass
             elif media == "application/x-www-form-urlencoded":
                 return redact(dict(parse_qsl(text, keep_blank_values=True)))

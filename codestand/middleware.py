@@ -9,7 +9,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.context import SCOPE_KEY, Services
-from codestand.errors import PayloadTooLarge, Problem, Unauthorized
+from codestand.errors import NotFound, PayloadTooLarge, Problem, Unauthorized
 
 access_log = logging.getLogger("codestand.access")
 
@@ -92,11 +92,9 @@ class AdminGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.PREFIX):
-            given = b""
-            for name, value in scope["headers"]:
-                if name == b"authorization":
-                    given = value[:7].lower() + value[7:]
-            if not hmac.compare_digest(given, self.expected):
+            # Exactly one Authorization header: of several, the one checked would be a guess.
+            given = [value[:7].lower() + value[7:] for name, value in scope["headers"] if name == b"authorization"]
+            if len(given) != 1 or not hmac.compare_digest(given[0], self.expected):
                 raise Unauthorized()
         await self.app(scope, receive, send)
 
@@ -127,3 +125,22 @@ def _normal_content_type(scope: Scope) -> Scope:
                 scope["headers"] = [*headers[:index], (name, normal + separator + parameters), *headers[index + 1 :]]
             break
     return scope
+
+
+class EncodedSlashes:
+    """A path with an encoded slash (`%2F`) is a 404, before routing decodes it.
+
+    No id of either vendor and no tenant of the control plane holds a `/`; decoded, the slash
+    would choose another operation (`DELETE /v2/promotions/{id}%2Fcodes%2FX` would delete code
+    X). Apache answers such paths 404 by default too (`AllowEncodedSlashes Off`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or b""
+            if b"%2F" in raw or b"%2f" in raw:
+                raise NotFound()
+        await self.app(scope, receive, send)

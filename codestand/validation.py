@@ -9,10 +9,12 @@ errors and raise `InvalidRequest`; the vendor renderers pick status and text.
 from __future__ import annotations
 
 import json
+import math
 import re
 import typing as t
 import uuid
 from datetime import date
+from urllib.parse import parse_qsl, urlencode
 
 import jsonschema
 import jsonschema_rs
@@ -24,7 +26,7 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import Message, Receive, Scope
 
 from codestand.domain.clock import parse_datetime
@@ -176,6 +178,48 @@ def _reject_constant(name: str) -> t.NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    # `1e400` overflows to infinity, which would be answered (or stored, then answered) as
+    # `Infinity`: not JSON either.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is beyond the range of a number")
+    return value
+
+
+# Deeper than any body of either contract (a snapshot nests 7 levels), far below the depth at
+# which answering a stored value would exceed Python's recursion limit.
+MAX_DEPTH = 64
+
+
+def _depth_exceeds(value: t.Any, limit: int) -> bool:
+    """Whether `value` nests more than `limit` containers deep, level by level (no recursion)."""
+    level: list[t.Any] = [value]
+    for _ in range(limit):
+        deeper = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
+        if not deeper:
+            return False
+        level = deeper
+    return True
+
+
+def _has_nul(value: t.Any) -> bool:
+    """Whether a string value holds a NUL character. Names of fields may: an unknown one is
+    passed over, and the free-form objects that keep theirs (a promotion's `schema`) are stored
+    as JSON text, where a NUL is the escape `\\u0000`."""
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict:
     obj = dict(pairs)
     if len(obj) != len(pairs):
@@ -187,19 +231,33 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def parse_json(raw: bytes, encoding: str = "utf-8") -> t.Any:
+    """A JSON body as the handlers and stores can take it, or `InvalidRequest` saying why not.
+
+    Beyond what JSON itself forbids (and NaN, Infinity and duplicate keys, which Python's parser
+    accepts), refused: numbers beyond a double's range, a lone surrogate (no character), NUL
+    characters (no label, code or id holds one, and stores disagree about them: PostgreSQL's
+    text refuses them, SQLite's string functions stop at them), and nesting deeper than
+    `MAX_DEPTH`. The checks past parsing run only when the text could hold what they look for.
+    """
     try:
         text = raw.decode(encoding)
-        body = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        body = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_no_duplicate_keys
+        )
         if _SURROGATE_ESCAPE.search(text):
             # `"\ud800"` alone is valid JSON but no character: no store could keep it as text.
             json.dumps(body, ensure_ascii=False).encode("utf-8")
-        return body
     except (UnicodeError, LookupError):
         raise InvalidRequest(Problem("encoding"))
     except RecursionError:
         raise InvalidRequest(Problem("malformed_json"))
     except ValueError:
         raise InvalidRequest(Problem("malformed_json"))
+    if "\\u0000" in text and _has_nul(body):
+        raise InvalidRequest(Problem("nul_character"))
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth_exceeds(body, MAX_DEPTH):
+        raise InvalidRequest(Problem("too_deep", params={"limit": MAX_DEPTH}))
+    return body
 
 
 class BodyValidator(JSONRequestBodyValidator):
@@ -247,8 +305,68 @@ class BodyValidator(JSONRequestBodyValidator):
             raise InvalidRequest(*problems)
 
 
+# Starlette's form parser, which reads the form again for the handler, stops at this many.
+MAX_FORM_FIELDS = 1000
+
+
+def parse_form(raw: bytes, once: t.Collection[str] = ()) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body, or `InvalidRequest` saying why not.
+
+    Text is UTF-8, escaped or not; a value with a NUL character is refused, and so are more than
+    `MAX_FORM_FIELDS` fields and a field of `once` sent twice ("Request and response parameters
+    MUST NOT be included more than once", RFC 6749, section 3.1: the form is the OAuth token
+    request). Of another field sent twice the last counts, as in Starlette's parser; fields
+    without a name name nothing and are passed over.
+    """
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeError:
+        raise InvalidRequest(Problem("encoding")) from None
+    except ValueError:
+        raise InvalidRequest(Problem("too_many_fields", params={"limit": MAX_FORM_FIELDS})) from None
+    form: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name, value in pairs:
+        if "\0" in value:
+            problems.append(Problem("nul_character"))
+        elif name in form and name in once:
+            problems.append(Problem("duplicate_parameter", name))
+        elif name:
+            form[name] = value
+    if problems:
+        raise InvalidRequest(*problems)
+    return form
+
+
 class FormValidator(FormDataValidator):
-    """Form bodies (the OAuth token endpoint): every problem at once, never a 500."""
+    """Form bodies (the OAuth token endpoint): every problem at once, never a 500.
+
+    The form is read with `parse_form`, and the handler is handed it again in its canonical
+    form (every byte beyond ASCII escaped), so that Starlette's parser, which reads unescaped
+    bytes as Latin-1, reads the same text.
+    """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        headers = Headers(scope=scope)
+        has_body = int(headers.get("content-length") or 0) > 0 or "chunked" in headers.get("transfer-encoding", "")
+        if has_body and "content-type" not in headers:
+            # As for JSON (see `BodyValidator`): Connexion would read it as a form, the handler
+            # would get bytes.
+            raise UnsupportedMediaType()
+        if self._required and not has_body:
+            raise InvalidRequest(Problem("body_required"))
+        chunks = []
+        more_body = True
+        while more_body:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more_body = message.get("more_body", False)
+        form = parse_form(b"".join(chunks), once=self._schema.get("properties", {}))
+        self._validate(form)
+        canonical = urlencode(list(form.items())).encode("ascii")
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"transfer-encoding")]}
+        scope["headers"].append((b"content-length", str(len(canonical)).encode()))
+        return self._insert_messages(receive, messages=[{"type": "http.request", "body": canonical, "more_body": False}]), scope
 
     def _validate(self, body: t.Any) -> None:
         problems = schema_problems(self._schema, body)
@@ -261,6 +379,15 @@ class ParamsValidator(ParameterValidator):
 
     def validate_request(self, request: ConnexionRequest) -> None:
         problems: list[Problem] = []
+        if request.scope.get("query_string"):
+            # Every query parameter of both contracts is one value: of two, which one counts
+            # would be a guess.
+            query = QueryParams(request.scope["query_string"])
+            problems += [
+                Problem("duplicate_parameter", p["name"])
+                for p in self.parameters.get("query", [])
+                if len(query.getlist(p["name"])) > 1
+            ]
         for location, read in (
             ("query", lambda name: request.query_params.get(name)),
             ("path", lambda name: request.path_params.get(name.replace("-", "_"))),

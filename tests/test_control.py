@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -265,6 +266,64 @@ def test_a_bad_snapshot_changes_nothing(ti):
     assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        ("group", "totalCodesCount", 2**64),
+        ("group", "codeLength", 2**63),
+        ("group", "accessDays", 2**64),
+        ("group", "codeLength", -5),
+        ("group", "expirationDate", 5),
+        ("code", "used", 2**64),
+        ("code", "uses", 2**63),
+        ("code", "uses", 0),
+        # Date-times whose offset takes them out of the years a datetime holds: the restore
+        # failed half-way, or the tenant could no longer be exported.
+        ("group", "createdAt", "0001-01-01T00:00:00+01:00"),
+        ("group", "expirationDate", "9999-12-31T23:59:59-01:00"),
+        ("promotion", "start", "0001-01-01T00:00:00+01:00"),
+        ("promotion", "end", "9999-12-31T23:59:59-01:00"),
+        ("group", "courses", [{"id": 5, "name": None}]),
+    ],
+)
+def test_a_snapshot_no_store_can_hold_changes_nothing(client, where, field, value):
+    # SQLite's integers stop at 2**63 - 1: the restore failed half-way, after the tenant had been
+    # reset, with a 500 (and the memory store kept what SQLite could not). Dates and ids below.
+    if where == "group":
+        tenant, headers = TI_KEY, {"Authorization": f"Bearer {TI_KEY}"}
+        body = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": [COURSE]}
+        assert client.post("/incoming/v2/redemptionCodes", json=body, headers=headers).status_code == 201
+    else:  # a promotion or one of its codes
+        tenant, headers = "store-1", {"Authorization": f"Bearer {token_for(client, 'store-1')}"}
+        promotion = client.post("/v2/promotions", json={"data": VENDOR_EXAMPLE}, headers=headers).json()["data"]
+        codes = {"data": {"type": "promotion_codes", "codes": [{"code": "A", "uses": 3}]}}
+        assert client.post(f"/v2/promotions/{promotion['id']}/codes", json=codes, headers=headers).status_code == 201
+    snapshot = client.get(f"/__codestand/tenants/{tenant}/snapshot").json()
+    changed = json.loads(json.dumps(snapshot))
+    target = {
+        "group": lambda: changed["redemptionCodeGroups"][0],
+        "promotion": lambda: changed["promotions"][0],
+        "code": lambda: changed["promotions"][0]["codes"][0],
+    }[where]()
+    target[field] = value
+    response = client.put(f"/__codestand/tenants/{tenant}/snapshot", json=changed)
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert field in error.get("source", "") or str(value) in error["detail"], error
+    assert client.get(f"/__codestand/tenants/{tenant}/snapshot").json() == snapshot
+
+
+def test_a_snapshot_date_without_offset_is_utc(ti):
+    group = create_group(ti)
+    snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
+    snapshot["redemptionCodeGroups"][0]["expirationDate"] = "2030-01-01T00:00:00"
+    assert ti.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot).status_code == 204
+    assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").json()["expirationDate"] == "2030-01-01T00:00:00.000Z"
+    # Kept as sent, it was compared with the clock's aware time: a 500.
+    code = codes_of(ti, group["id"])[0]["code"]
+    assert ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"}).status_code == 201
+
+
 class TestAdminToken:
     @pytest.fixture
     def settings(self):
@@ -283,6 +342,18 @@ class TestAdminToken:
     def test_vendor_routes_do_not(self, ti):
         assert ti.get("/incoming/v2/ping").status_code == 200
 
+    @pytest.mark.parametrize("others", [["Bearer wrong"], ["Bearer let-me-in"]], ids=["another", "the-same"])
+    def test_the_token_must_come_alone(self, client, store, others):
+        # The last of several Authorization headers was the one checked: a proxy that adds its
+        # own header first let a reset through.
+        ti = {"Authorization": f"Bearer {TI_KEY}"}
+        body = {"label": "Spring Promo", "codeLength": 8, "totalCodesCount": 3, "courses": [COURSE]}
+        assert client.post("/incoming/v2/redemptionCodes", json=body, headers=ti).status_code == 201
+        for headers in ([("Authorization", other), ("Authorization", "Bearer let-me-in")] for other in others):
+            response = client.post("/__codestand/reset", headers=headers)
+            assert response.status_code == 401
+        assert client.get("/incoming/v2/redemptionCodes", headers=ti).json()["pageInfo"]["total"] == 1
+
 
 @pytest.mark.parametrize("path", ["/__codestand/tenants/store-1/reset", "/__codestand/reset"])
 def test_tokens_survive_a_reset(client, path):
@@ -297,3 +368,52 @@ def test_tokens_survive_a_reset(client, path):
 def test_a_clock_time_without_offset_is_utc(client):
     response = client.put("/__codestand/clock", json={"now": "2030-01-01T00:00:00", "frozen": True})
     assert (response.status_code, response.json()) == (200, {"now": "2030-01-01T00:00:00.000Z", "frozen": True})
+
+
+@pytest.mark.parametrize(
+    ("now", "frozen"),
+    [("9999-12-31T23:59:59Z", False), ("9999-12-31T23:59:59Z", True), ("9999-06-01T00:00:00Z", False), ("0001-01-01T00:00:00+01:00", True)],
+)
+def test_the_clock_stays_where_every_date_fits(client, now, frozen):
+    # A clock left running at the very end of year 9999 (or set before year 1 by its offset)
+    # made every later request a 500 until the clock was reset, and the refused PUT had moved it.
+    before = client.get("/__codestand/clock").json()
+    response = client.put("/__codestand/clock", json={"now": now, "frozen": frozen})
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "status": 400,
+                "title": "Bad Request",
+                "detail": "The clock must stay between 0001-01-02T00:00:00.000Z and 9999-01-01T00:00:00.000Z",
+                "source": "now",
+            }
+        ]
+    }
+    assert client.get("/__codestand/clock").json()["frozen"] == before["frozen"]
+    assert client.get("/incoming/v2/ping", headers={"Authorization": f"Bearer {TI_KEY}"}).status_code == 200
+
+
+def test_the_clock_cannot_be_advanced_past_its_end(client):
+    assert client.put("/__codestand/clock", json={"now": "9998-12-01T00:00:00Z", "frozen": True}).status_code == 200
+    for _ in range(2):
+        response = client.post("/__codestand/clock/advance", json={"seconds": 3_153_600_000})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["source"] == "seconds"
+    assert client.get("/__codestand/clock").json() == {"now": "9998-12-01T00:00:00.000Z", "frozen": True}
+    assert client.put("/__codestand/clock", json={"now": "9999-01-01T00:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize("tenant", ["%2E", "%2E%2E", "%2e%2E"])
+@pytest.mark.parametrize(("method", "route"), [("GET", "snapshot"), ("GET", "catalog"), ("POST", "reset")])
+def test_dot_segments_name_no_tenant(client, tenant, method, route):
+    # A client (or proxy) removes `.` and `..` from a path before sending it, so no request
+    # meant for such a tenant arrives as sent; one that does is a path climbing somewhere.
+    response = client.request(method, f"/__codestand/tenants/{tenant}/{route}")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == "tenant"
+
+
+def test_a_tenant_may_still_hold_dots(client):
+    assert client.get("/__codestand/tenants/.../snapshot").status_code == 200
+    assert client.get("/__codestand/tenants/my.store/snapshot").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -160,6 +161,17 @@ def test_bodies_that_are_not_json_are_kept_as_text(ti):
     assert (entry["status"], entry["request"]["body"]) == (400, '{"label": ')
 
 
+@pytest.mark.parametrize("depth", [900, 3000])
+def test_a_deeply_nested_body_is_kept_as_text(ti, depth):
+    # Parsed and kept as JSON, it broke the recording (past the recursion limit) or every later
+    # read of the journal (an answer that wraps it no longer fit under the limit).
+    body = b"[" * depth + b"]" * depth
+    response = ti.post("/incoming/v2/redemptionCodes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    [entry] = journal(ti)
+    assert (entry["status"], entry["request"]["body"]) == (400, body.decode())
+
+
 def test_a_body_the_server_never_read_is_null(ti):
     # A 415 is answered from the Content-Type alone.
     ti.post("/incoming/v2/redemptionCodes", content=b"label=x", headers={"Content-Type": "text/plain"})
@@ -240,6 +252,38 @@ def test_clearing_empties_the_journal(traffic):
 )
 def test_globs(pattern, path, matched):
     assert globs.matches(pattern, path) is matched
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matched"),
+    [
+        ("/v2/**/codes/*", "/v2/promotions/a/codes/X", True),
+        ("/v2/**/codes/*", "/v2/promotions/a/codes/X/Y", False),
+        ("/**", "/", True),
+        ("**", "", True),
+        ("*", "", True),
+        ("*", "/", False),
+        ("/a/***", "/a/b/c", True),
+        ("/a/**b", "/a/xb", True),
+        ("/a/*b*c", "/a/xbycz", False),
+        ("/a/*b*c", "/a/xbyc", True),
+        ("/[a]/.?/$", "/[a]/ax/$", False),
+        ("/[a]/.?/$", "/[a]/.x/$", True),
+    ],
+)
+def test_globs_edge_cases(pattern, path, matched):
+    assert globs.matches(pattern, path) is matched
+
+
+@pytest.mark.parametrize("star", ["*", "**"])
+def test_a_glob_takes_linear_time_whatever_the_pattern(star):
+    # With a backtracking regular expression, `/*a*a*a*a*a*a*x` against a long run of `a`
+    # takes hours: a journal filter or a fault rule (checked on every vendor request) would
+    # freeze the server.
+    pattern = "/" + f"{star}a" * 40 + "x"
+    started = time.perf_counter()
+    assert not globs.matches(pattern, "/" + "a" * 20_000)
+    assert time.perf_counter() - started < 1
 
 
 def test_journal_size_from_the_command_line_and_the_environment(monkeypatch):

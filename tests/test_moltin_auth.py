@@ -142,6 +142,19 @@ def test_v2_needs_a_live_token(client, header):
     assert response.json() == UNAUTHORIZED
 
 
+@pytest.mark.parametrize("order", ["token-first", "token-last", "token-twice"])
+def test_several_authorization_headers_are_401(client, order):
+    token = f"Bearer {token_for(client, 'store')}"
+    headers = {
+        "token-first": [("Authorization", token), ("Authorization", "Bearer other")],
+        "token-last": [("Authorization", "Bearer other"), ("Authorization", token)],
+        "token-twice": [("Authorization", token), ("Authorization", token)],
+    }[order]
+    response = client.post("/v2/promotions", json={"data": {"type": "promotion"}}, headers=headers)
+    assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
+    assert client.get("/v2/promotions", headers=headers).status_code == 401
+
+
 def test_token_lapses_after_an_hour_by_the_clock(client, clock):
     token = token_for(client, "store")
     headers = {"Authorization": f"Bearer {token}"}
@@ -163,3 +176,48 @@ def test_colon_form_is_not_a_thought_industries_key(client):
     response = client.get("/incoming/v2/ping", headers={"Authorization": "Bearer: key"})
     assert response.status_code == 401
     assert response.content == b""
+
+
+def bad_request(detail, source=None):
+    error = {"status": 400, "title": "Bad Request", "detail": detail}
+    return {"errors": [{**error, "source": source} if source else error]}
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "answer"),
+    [
+        # Read as the form's only media type, it reached the handler as bytes: a 500.
+        (b"grant_type=implicit&client_id=x", None, 415, {"errors": [{"status": 415, "title": "Unsupported Media Type", "detail": "The Content-Type of this request is not supported"}]}),
+        # Starlette's parser stops at 1000 fields with an exception of its own: a 500.
+        (b"grant_type=implicit&client_id=x" + b"&f=1" * 1000, FORM, 400, bad_request("The form has more than 1000 fields")),
+        # "Request and response parameters MUST NOT be included more than once" (RFC 6749, 3.1).
+        (b"grant_type=implicit&grant_type=client_credentials&client_id=x&client_secret=s", FORM, 400, bad_request("grant_type is sent more than once", "grant_type")),
+        (b"grant_type=implicit&client_id=a&client_id=b", FORM, 400, bad_request("client_id is sent more than once", "client_id")),
+        # Taken as U+FFFD or a NUL, they named a new store.
+        (b"grant_type=implicit&client_id=%FF%FE", FORM, 400, bad_request("The request body is not valid UTF-8")),
+        (b"grant_type=implicit&client_id=\xff\xfe", FORM, 400, bad_request("The request body is not valid UTF-8")),
+        (b"grant_type=implicit&client_id=a%00b", FORM, 400, bad_request("The request body must not contain NUL characters")),
+        (b"", FORM, 400, bad_request("The request body is required")),
+    ],
+    ids=["no-content-type", "1001-fields", "grant-type-twice", "client-id-twice", "escaped-invalid-utf8", "raw-invalid-utf8", "nul", "empty"],
+)
+def test_token_request_forms_that_are_refused(client, body, content_type, status, answer):
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/oauth/access_token", content=body, headers=headers)
+    assert (response.status_code, response.json()) == (status, answer)
+
+
+def test_a_form_in_utf8_names_its_store_as_sent(client):
+    for body in ("grant_type=implicit&client_id=caf%C3%A9".encode(), "grant_type=implicit&client_id=café".encode()):
+        response = client.post("/oauth/access_token", content=body, headers={"Content-Type": FORM})
+        assert response.status_code == 200
+        token = response.json()["access_token"]
+        assert client.app.codestand.store.find_token(token).tenant == "café"
+
+
+def test_fields_the_token_request_does_not_know_may_repeat(client):
+    body = b"grant_type=implicit&client_id=store&x=1&x=2&=nameless"
+    assert client.post("/oauth/access_token", content=body, headers={"Content-Type": FORM}).status_code == 200

@@ -212,6 +212,18 @@ def test_unknown_promotion(moltin, method, suffix, body):
     assert response.json() == {"errors": [error(404, "Not Found", "promotion not found")]}
 
 
+@pytest.mark.parametrize("slash", ["%2F", "%2f"])
+def test_an_encoded_slash_reaches_no_other_operation(moltin, promotion, slash):
+    # Decoded before routing, `DELETE /v2/promotions/{id}%2Fcodes%2FX` deleted code X: an id
+    # taken from elsewhere and escaped by the client chose the operation.
+    add(moltin, promotion["id"], {"code": "KEPT"})
+    response = moltin.delete(f"/v2/promotions/{promotion['id']}{slash}codes{slash}KEPT")
+    assert response.status_code == 404
+    assert response.json() == {"errors": [error(404, "Not Found", "The requested resource was not found")]}
+    assert moltin.get(f"/v2/promotions{slash}{promotion['id']}").status_code == 404
+    assert [c["code"] for c in listed(moltin, promotion["id"])] == ["KEPT"]
+
+
 def test_deleting_a_promotion_frees_its_codes(moltin, promotion):
     add(moltin, promotion["id"], {"code": "FREED"})
     assert moltin.delete(f"/v2/promotions/{promotion['id']}").status_code == 204

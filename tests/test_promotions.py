@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -143,6 +144,12 @@ def without(key):
             [error(400, "type", "amount must be an integer", "data.schema.currencies[0].amount")],
         ),
         (
+            # Kept, it would come back beyond what the vendor's JSON holds in a 64-bit integer.
+            {**VENDOR_EXAMPLE, "schema": {"currencies": [{"currency": "USD", "amount": 2**63}]}},
+            400,
+            [error(400, "maximum", "amount must be at most 9223372036854775807", "data.schema.currencies[0].amount")],
+        ),
+        (
             {**VENDOR_EXAMPLE, "promotion_type": "x_for_y", "schema": {"x": 3, "targets": []}},
             400,
             [
@@ -173,6 +180,7 @@ def without(key):
         "enabled-not-boolean",
         "unknown-promotion-type",
         "fractional-amount",
+        "amount-beyond-64-bits",
         "x-for-y-incomplete",
         "item-percent-key-is-percent",
         "not-a-date",
@@ -201,6 +209,36 @@ def test_malformed_bodies(moltin, body, errors):
     response = moltin.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json() == {"errors": errors}
+
+
+def _with_junk_in_schema(junk: str) -> bytes:
+    """The vendor example with `junk` beside `currencies`, where the schema allows more fields."""
+    return json.dumps({"data": VENDOR_EXAMPLE}).replace('"currencies": [', f'"junk": {junk}, "currencies": [', 1).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        # Kept, it would come back as `Infinity`, which no JSON parser reads.
+        (_with_junk_in_schema("1e400"), [error(400, "Bad Request", "The request body is not valid JSON")]),
+        (_with_junk_in_schema("-1e999"), [error(400, "Bad Request", "The request body is not valid JSON")]),
+        # Kept, a body nested nearly as deep as Python's recursion limit parses, but the answers
+        # that wrap it (the list, the snapshot) no longer fit: a 500 on every later read.
+        (_with_junk_in_schema("[" * 65 + "]" * 65), [error(400, "Bad Request", "The request body is nested more than 64 levels deep")]),
+        (_with_junk_in_schema("[" * 500 + "]" * 500), [error(400, "Bad Request", "The request body is nested more than 64 levels deep")]),
+        (_with_junk_in_schema('"a\\u0000b"'), [error(400, "Bad Request", "The request body must not contain NUL characters")]),
+    ],
+    ids=["float-beyond-double", "negative-float-beyond-double", "nested-65", "nested-500", "nul-character"],
+)
+def test_bodies_no_answer_could_carry_are_refused(moltin, body, errors):
+    response = moltin.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"errors": errors})
+    assert moltin.get("/v2/promotions").json()["meta"]["results"]["total"] == 0
+
+
+def test_a_body_nested_64_levels_is_accepted(moltin):
+    body = _with_junk_in_schema("[" * 60 + "]" * 60)  # 4 levels above it: data, schema, junk's
+    assert moltin.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"}).status_code == 201
 
 
 def test_get_update_delete(moltin, clock):
@@ -294,6 +332,10 @@ def test_list_pages(moltin):
         ("page[limit]=ten", "page[limit]", "page[limit] is invalid: 'ten' is not of type 'integer'"),
         ("page[offset]=-1", "page[offset]", "page[offset] is invalid: -1 is less than the minimum of 0"),
         ("page[offset]=10001", "page[offset]", "page[offset] is invalid: 10001 is greater than the maximum of 10000"),
+        # One of the two was taken, which one a guess.
+        ("page[limit]=1&page[limit]=100", "page[limit]", "page[limit] is sent more than once"),
+        ("page%5Boffset%5D=0&page[offset]=0", "page[offset]", "page[offset] is sent more than once"),
+        ("filter=eq(code,A)&filter=eq(code,B)", "filter", "filter is sent more than once"),
     ],
 )
 def test_bad_paging_names_the_parameter(moltin, query, parameter, detail):

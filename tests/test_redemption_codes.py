@@ -431,6 +431,17 @@ def test_sort(ti, sortable, sort, order):
     )
 
 
+def test_an_unknown_field_named_with_a_nul_is_passed_over(ti):
+    # Only values are refused for a NUL: an unknown field is ignored, name and all.
+    assert ti.post(URL, json={**EXAMPLE_REQUEST, "x\u0000": 1}).status_code == 201
+
+
+@pytest.mark.parametrize("query", ["sort=label:asc&sort=label:desc", "query=a&query=b", "sort=label:asc&sort=label:asc"])
+def test_a_query_parameter_sent_twice_is_400(ti, query):
+    name = query.split("=", 1)[0]
+    assert_json(ti.get(f"{URL}?{query}"), 400, {"errors": [f"{name} is sent more than once."]})
+
+
 def test_sort_and_query_together_page_consistently(ti):
     for n in range(55):
         create(ti, label=f"promo {54 - n:02d}", totalCodesCount=1)
@@ -633,6 +644,27 @@ def test_nothing_is_created_without_credentials(client, store):
     assert store.code_count("", 8) == 0
     listed_groups = client.get(URL, headers={"Authorization": f"Bearer {TI_KEY}"}).json()
     assert listed_groups["pageInfo"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "authorizations",
+    [[f"Bearer {TI_KEY}", "Bearer other-key"], ["Bearer other-key", f"Bearer {TI_KEY}"], [f"Bearer {TI_KEY}"] * 2],
+    ids=["key-then-another", "another-then-key", "key-twice"],
+)
+def test_several_authorization_headers_are_401(client, authorizations):
+    # One of them was taken (the first): which tenant a request acted for depended on the order
+    # a proxy put them in.
+    headers = [("Authorization", value) for value in authorizations]
+    assert_unauthorized(client.post(URL, json=EXAMPLE_REQUEST, headers=headers))
+    assert_unauthorized(client.get("/incoming/v2/ping", headers=headers))
+    assert client.get(URL, headers={"Authorization": f"Bearer {TI_KEY}"}).json()["pageInfo"]["total"] == 0
+
+
+@pytest.mark.parametrize("length", [501, 65_536])
+def test_a_key_longer_than_500_characters_is_401(client, length):
+    # No tenant of the control plane can be longer (its `{tenant}` is at most 500 characters).
+    assert_unauthorized(client.get("/incoming/v2/ping", headers={"Authorization": "Bearer " + "k" * length}))
+    assert client.get("/incoming/v2/ping", headers={"Authorization": "Bearer " + "k" * 500}).status_code == 200
 
 
 def test_any_key_is_accepted_by_default(client):
@@ -941,6 +973,10 @@ TABLE = [
     malformed("body-utf8-bom", None, [NOT_JSON], raw=b"\xef\xbb\xbf" + json.dumps(EXAMPLE_REQUEST).encode()),
     malformed("body-deeply-nested", None, [NOT_JSON], raw=b"[" * 100_000),
     malformed("body-trailing-garbage", None, [NOT_JSON], raw=json.dumps(EXAMPLE_REQUEST).encode() + b" x"),
+    malformed("label-with-nul", body_with(label="Spring\u0000Promo"), ["Request body must not contain NUL characters."]),
+    malformed("unknown-field-with-nul", body_with(extra=["\u0000"]), ["Request body must not contain NUL characters."]),
+    malformed("unknown-field-nested-65", body_with(extra=json.loads("[" * 65 + "]" * 65)), ["Request body is nested more than 64 levels deep."]),
+    malformed("unknown-field-beyond-double", None, [NOT_JSON], raw=json.dumps(EXAMPLE_REQUEST).encode()[:-1] + b', "extra": 1e400}'),
     # The wrong media type, size, method or path: their own statuses.
     case("content-type-text", None, 415, ["Content-Type must be application/json."], raw=json.dumps(EXAMPLE_REQUEST).encode(), content_type="text/plain"),
     case("content-type-form", None, 415, ["Content-Type must be application/json."], raw=b"label=Spring", content_type="application/x-www-form-urlencoded"),

@@ -8,8 +8,20 @@ from datetime import date, datetime, timedelta, timezone
 from codestand.errors import InvalidRequest, Problem
 
 
+# The instants the clock may be set or advanced to. Python's datetimes end with year 9999:
+# a year short of that leaves a running clock, and the lifetimes counted from it (an hour for a
+# token), room to go on; a day after year 1 begins leaves room for offsets.
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
 class Clock:
-    """Wall-clock time, shifted by an offset that tests may set or advance, or frozen."""
+    """Wall-clock time, shifted by an offset that tests may set or advance, or frozen.
+
+    `set`, `freeze` and `advance` refuse (with `InvalidRequest`, naming the field `now` or
+    `seconds` of the control plane's body) to leave the clock outside `EARLIEST`..`LATEST`, and
+    then change nothing.
+    """
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
@@ -26,17 +38,24 @@ class Clock:
 
     def set(self, moment: datetime) -> None:
         """From now on, time runs on from `moment`."""
+        _check_range(moment, "now")
         with self._lock:
             self._frozen = None
             self._offset = moment - datetime.now(timezone.utc)
 
     def freeze(self, moment: datetime) -> None:
         """Time stands at `moment` until advanced, so tests can assert exact timestamps."""
+        _check_range(moment, "now")
         with self._lock:
             self._frozen = moment
 
     def advance(self, by: timedelta) -> None:
         with self._lock:
+            try:
+                moment = self.now() + by
+            except OverflowError:
+                moment = None
+            _check_range(moment, "seconds")
             if self._frozen is not None:
                 self._frozen += by
             else:
@@ -46,6 +65,16 @@ class Clock:
         with self._lock:
             self._frozen = None
             self._offset = timedelta(0)
+
+
+def _check_range(moment: datetime | None, field: str) -> None:
+    try:
+        within = moment is not None and EARLIEST <= moment <= LATEST
+    except OverflowError:  # an offset that takes the instant out of the years a datetime holds
+        within = False
+    if not within:
+        limits = {"earliest": iso_millis(EARLIEST), "latest": iso_millis(LATEST)}
+        raise InvalidRequest(Problem("clock_range", field, limits))
 
 
 def iso_millis(moment: datetime) -> str:

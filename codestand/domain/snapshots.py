@@ -7,7 +7,7 @@ same writes the API makes (a group with all its codes at once, then its redempti
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from codestand.domain.clock import iso_millis, parse_datetime
@@ -150,9 +150,9 @@ def _group_from(g: dict) -> RedemptionGroup:
         code_length=g["codeLength"],
         total_codes=g["totalCodesCount"],
         created_at=_instant(g["createdAt"]),
-        expiration_date=g.get("expirationDate"),
+        expiration_date=_date_text(g.get("expirationDate")),
         access_days=g.get("accessDays"),
-        access_expiration_date=g.get("accessExpirationDate"),
+        access_expiration_date=_date_text(g.get("accessExpirationDate")),
         client=_items_from([g["client"]])[0] if g.get("client") else None,
         courses=_items_from(g.get("courses", [])),
         learning_paths=_items_from(g.get("learningPaths", [])),
@@ -196,4 +196,15 @@ def _promotion_from(p: dict) -> Promotion:
 
 
 def _instant(text: str) -> datetime:
-    return parse_datetime(text)
+    """In UTC (no offset: UTC), as every store keeps instants; one whose offset takes it out of
+    the years a datetime holds is refused here, before anything is written."""
+    moment = parse_datetime(text)
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{text} falls outside the years 1 to 9999") from None
+
+
+def _date_text(text: str | None) -> str | None:
+    """A group's expiration date as the API stores one: UTC, in milliseconds."""
+    return None if text is None else iso_millis(_instant(text))

@@ -20,6 +20,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     # Bodies and parameters that break the contract's schema.
     "encoding": (400, "Bad Request", "The request body is not valid UTF-8"),
     "malformed_json": (400, "Bad Request", "The request body is not valid JSON"),
+    "too_deep": (400, "Bad Request", "The request body is nested more than {limit} levels deep"),
+    "nul_character": (400, "Bad Request", "The request body must not contain NUL characters"),
     "body_required": (400, "Bad Request", "The request body is required"),
     ("type", None): (400, "Bad Request", "The request body must be a JSON object"),
     "required": (400, "required", "{name} is required"),  # [doc] shape
@@ -41,6 +43,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "rule:client_secret_required": (400, "required", "client_secret is required for the client_credentials grant"),
     "rule:schema_for_type": (400, "schema", "schema does not match what promotion_type {promotion_type} requires"),
     "rule:type_and_schema_together": (400, "required", "promotion_type and schema must be sent together"),
+    "duplicate_parameter": (400, "Bad Request", "{field} is sent more than once"),
+    "too_many_fields": (400, "Bad Request", "The form has more than {limit} fields"),
     "required_parameter": (400, "Bad Request", "{field} is required"),
     "parameter": (400, "Bad Request", "{field} is invalid: {message}"),
     # Rules on well-formed requests.

@@ -22,6 +22,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     # The body as a whole.
     "encoding": (MALFORMED, "Request body is not valid UTF-8."),
     "malformed_json": (MALFORMED, "Request body is not valid JSON."),
+    "too_deep": (MALFORMED, "Request body is nested more than {limit} levels deep."),
+    "nul_character": (MALFORMED, "Request body must not contain NUL characters."),
     "body_required": (MALFORMED, "Request body must be a JSON object."),
     ("type", None): (MALFORMED, "Request body must be a JSON object."),
     ("null", None): (MALFORMED, "Request body must be a JSON object."),
@@ -53,6 +55,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "null": (MALFORMED, "{field} must not be null."),
     "format": (MALFORMED, "{field} must be {format}."),
     # Query and path parameters.
+    "duplicate_parameter": (MALFORMED, "{field} is sent more than once."),
     "required_parameter": (MALFORMED, "{field} is required."),
     "parameter": (MALFORMED, "{field} is invalid: {message}."),
     ("parameter", "sort"): (MALFORMED, "sort must be label, totalCodesCount or redeemedCodesCount, then :asc or :desc."),
