@@ -49,15 +49,6 @@ def test_group_codes_as_json_and_csv(ti, store):
     assert response.text == "code,redeemed\n" + "".join(f"{c},false\n" for c in generated)
 
 
-def test_group_codes_of_another_tenant_are_not_found(ti):
-    group = create_group(ti)
-    response = ti.get(f"/__codestand/tenants/other/redemption-code-groups/{group['id']}/codes")
-    assert response.status_code == 404
-    assert response.json() == {
-        "errors": [{"status": 404, "title": "Not Found", "detail": "No redemption code group with this id for this tenant"}]
-    }
-
-
 class TestRedemption:
     def test_redeem_counts_and_shows_in_the_event_feed(self, ti, clock):
         group = create_group(ti)
