@@ -11,8 +11,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+
+_CONTROL_PREFIX = "/__codestand"
+# A tenant segment of a control-plane path, however many slashes come before it.
+_TENANT_SEGMENT = re.compile(r"(/tenants/+)([^/]+)")
+
 
 @functools.lru_cache(maxsize=1024)
 def fingerprint(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
+
+def loggable_path(path: str) -> str:
+    """`path` as the access log writes it: a control-plane route names a tenant, which may be a
+    Thought Industries key (the control plane cannot tell a key from a Moltin client_id), so
+    every tenant segment is written as its fingerprint."""
+    if not path.startswith(_CONTROL_PREFIX):
+        return path
+    return _TENANT_SEGMENT.sub(lambda m: m[1] + fingerprint(m[2]), path)
