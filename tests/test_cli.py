@@ -173,6 +173,16 @@ def test_the_log_names_a_tenant_by_its_fingerprint(caplog):
     ]
 
 
+def test_a_path_cannot_write_a_log_line_of_its_own(caplog):
+    app = create_app(Settings())
+
+    with caplog.at_level(logging.INFO, logger="codestand.access"), TestClient(app) as client:
+        client.get("/incoming/v2/x%0D%0A2026-01-01 codestand.access GET /forged 200 1.0ms%09%1B[31m")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "codestand.access"]
+    assert line.startswith("GET /incoming/v2/x\\r\\n2026-01-01 codestand.access GET /forged 200 1.0ms\\t\\x1b[31m 404 ")
+    assert line.isprintable()
+
+
 def test_quiet_logs_no_requests(caplog):
     app = create_app(settings_for("--quiet"))
 
