@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 
 import pytest
@@ -268,6 +269,42 @@ def test_a_bad_snapshot_changes_nothing(ti):
         "errors": [{"status": 400, "title": "Bad snapshot", "detail": f"The snapshot cannot be restored: code {code} appears twice"}]
     }
     assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").status_code == 200
+
+
+TOO_BIG = 10**20  # more than a 64-bit integer: SQLite cannot hold it
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        ("group", "codeLength", TOO_BIG),
+        ("group", "codeLength", 3),
+        ("group", "totalCodesCount", TOO_BIG),
+        ("group", "accessDays", TOO_BIG),
+        ("group", "expirationDate", TOO_BIG),
+        ("group", "accessExpirationDate", "soon"),
+        ("group", "courses", [{"id": 5, "name": "a course"}]),
+        ("group", "client", {"name": "no id"}),
+        ("code", "uses", TOO_BIG),
+        ("code", "used", TOO_BIG),
+        ("code", "user", 7),
+    ],
+)
+def test_a_snapshot_out_of_range_changes_nothing(client, where, field, value):
+    # Found by Schemathesis on the sqlite store: a 500, after the tenant had been emptied.
+    ti = {"Authorization": f"Bearer {TI_KEY}"}
+    group = client.post("/incoming/v2/redemptionCodes", json={"label": "L", "codeLength": 8, "totalCodesCount": 2, "courses": [COURSE]}, headers=ti).json()
+    moltin = {"Authorization": f"Bearer {token_for(client, TI_KEY)}"}
+    promotion = client.post("/v2/promotions", json={"data": {**VENDOR_EXAMPLE, "end": "2030-01-01"}}, headers=moltin).json()["data"]
+    client.post(f"/v2/promotions/{promotion['id']}/codes", json={"data": {"type": "promotion_codes", "codes": [{"code": "A"}]}}, headers=moltin)
+    before = client.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
+    snapshot = copy.deepcopy(before)
+    target = snapshot["redemptionCodeGroups"][0] if where == "group" else snapshot["promotions"][0]["codes"][0]
+    target[field] = value
+    response = client.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot)
+    assert response.status_code == 400, response.text
+    assert client.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json() == before
+    assert client.get(f"/incoming/v2/redemptionCodes/{group['id']}", headers=ti).status_code == 200
 
 
 ADMIN = "let-me-in"
