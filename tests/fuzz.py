@@ -94,11 +94,11 @@ def main() -> int:
             f"{store:<8} {total['rounds']:>6} {len(total['operations']):>10} {total['cases']:>9,} {total['failures']:>8} {total['minutes']:>7.1f}"
         )
     every = set().union(*(t["operations"] for t in totals.values()))
-    print(f"(the contracts have {contract_operations()} operations: openapi.yaml and control.yaml)")
     print(
         f"{'total':<8} {sum(t['rounds'] for t in totals.values()):>6} {len(every):>10} "
         f"{sum(t['cases'] for t in totals.values()):>9,} {sum(t['failures'] for t in totals.values()):>8} {minutes:>7.1f}"
     )
+    print(f"(operations: of the {contract_operations()} in openapi.yaml and control.yaml; cases: requests Schemathesis generated and sent)")
     for command in failed:
         print(f"failed; again with: {command}")
     return 1 if failed else 0
