@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from codestand import globs
 from codestand.domain.clock import Clock, iso_millis
 from codestand.errors import InvalidRequest
+from codestand.redaction import fingerprint
 from codestand.validation import parse_json
 from codestand.vendors import is_vendor_path
 
@@ -33,9 +34,11 @@ DEFAULT_SIZE = 1000
 BODY_LIMIT = 8192
 REDACTED = "[redacted]"
 # Credentials: the token request's secret and the token it answers. Bearer keys, tokens and
-# the admin token only ever travel in headers, which are redacted by name.
+# the admin token only ever travel in headers, which are redacted by name; a Thought Industries
+# key, which is also its tenant's name, is kept as its fingerprint (`redaction.fingerprint`).
 SECRET_FIELDS = frozenset({"client_secret", "access_token"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_THOUGHT_INDUSTRIES = "/incoming"
 # The same fields in a body that could not be parsed (cut at the limit, or malformed).
 _SECRET_IN_TEXT = re.compile(
     r"""(?P<json>"(?:client_secret|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"?"""
@@ -87,7 +90,9 @@ class Journal:
         if status is not None:
             found = (e for e in found if _status_matches(status, e["status"]))
         if tenant is not None:
-            found = (e for e in found if e["tenant"] == tenant)
+            # A Thought Industries tenant is kept as its key's fingerprint; either finds it.
+            names = (tenant, fingerprint(tenant))
+            found = (e for e in found if e["tenant"] in names)
         return list(itertools.islice(found, limit))
 
     def _entry(self, recorded: Recorded) -> dict[str, Any]:
@@ -210,6 +215,12 @@ class Recorded:
         self.request, self.response = _Body(), _Body()
         self.response_headers: list[tuple[bytes, bytes]] = []
 
+    def _tenant(self) -> str | None:
+        tenant = self.context.get("user")
+        if tenant is not None and self.path.startswith(_THOUGHT_INDUSTRIES):
+            return fingerprint(tenant)  # the key is the tenant's name, and a secret
+        return tenant
+
     def entry(self) -> dict[str, Any]:
         request_headers = _headers(self.request_headers)
         response_headers = _headers(self.response_headers)
@@ -219,7 +230,7 @@ class Recorded:
             "method": self.method,
             "path": self.path,
             "query": redact_text(self.query.decode("latin-1")),
-            "tenant": self.context.get("user"),
+            "tenant": self._tenant(),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 2),
             "request": {

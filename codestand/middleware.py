@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.context import SCOPE_KEY, Services
 from codestand.errors import NotFound, PayloadTooLarge, Problem, Unauthorized
+from codestand.redaction import loggable_path
 
 access_log = logging.getLogger("codestand.access")
 
@@ -44,7 +45,8 @@ class ServicesAndLog:
         finally:
             millis = (time.perf_counter() - started) * 1000
             # A connection closed without an answer (a `drop` fault, a client gone) has no status.
-            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status or "-", millis)
+            # A control-plane path may name a tenant by its Thought Industries key: a secret.
+            access_log.info("%s %s %s %.1fms", scope["method"], loggable_path(scope["path"]), status or "-", millis)
 
 
 class BodyLimit:

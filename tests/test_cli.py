@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from codestand import cli
 from codestand.app import create_app
+from codestand.redaction import fingerprint
 from codestand.settings import Settings
 from tests.live import ACCESS_LINE, Server, clean_env, free_port, run_cli
 
@@ -153,6 +154,33 @@ def test_each_request_is_logged_once(caplog):
         "GET /incoming/v2/redemptionCodes 401",
     ]
     assert all(re.fullmatch(r"\d+\.\dms", line.rsplit(" ", 1)[1]) for line in lines), lines
+
+
+def test_the_log_names_a_tenant_by_its_fingerprint(caplog):
+    """A control-plane path names a tenant, which may be a Thought Industries key: a secret."""
+    key = "ti-key-5d1e90aa"
+    app = create_app(Settings())
+
+    with caplog.at_level(logging.INFO, logger="codestand.access"), TestClient(app) as client:
+        client.get(f"/__codestand/tenants/{key}/catalog")
+        client.post(f"/__codestand//tenants/{key}/reset")
+        client.get("/__codestand/tenants/store-1/snapshot")
+    lines = [r.getMessage().rsplit(" ", 1)[0] for r in caplog.records if r.name == "codestand.access"]
+    assert lines == [
+        f"GET /__codestand/tenants/{fingerprint(key)}/catalog 200",
+        f"POST /__codestand//tenants/{fingerprint(key)}/reset 404",
+        f"GET /__codestand/tenants/{fingerprint('store-1')}/snapshot 200",
+    ]
+
+
+def test_a_path_cannot_write_a_log_line_of_its_own(caplog):
+    app = create_app(Settings())
+
+    with caplog.at_level(logging.INFO, logger="codestand.access"), TestClient(app) as client:
+        client.get("/incoming/v2/x%0D%0A2026-01-01 codestand.access GET /forged 200 1.0ms%09%1B[31m")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "codestand.access"]
+    assert line.startswith("GET /incoming/v2/x\\r\\n2026-01-01 codestand.access GET /forged 200 1.0ms\\t\\x1b[31m 404 ")
+    assert line.isprintable()
 
 
 def test_quiet_logs_no_requests(caplog):

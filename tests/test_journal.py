@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import datetime, timezone
 
@@ -12,6 +13,7 @@ from codestand import globs
 from codestand.app import create_app
 from codestand.cli import parser, settings_from
 from codestand.journal import BODY_LIMIT, Journal, Recorded
+from codestand.redaction import fingerprint
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
 from tests.samples import GROUP, PROMOTION
@@ -49,7 +51,7 @@ def test_a_thought_industries_request_is_recorded_whole(client, clock):
             "method": "POST",
             "path": "/incoming/v2/redemptionCodes",
             "query": "",
-            "tenant": TI_KEY,
+            "tenant": fingerprint(TI_KEY),
             "status": 201,
             "request": {
                 "headers": {
@@ -114,6 +116,22 @@ def test_no_secret_is_stored():
     assert response.json()["entries"][3]["request"]["truncated"] is True
     for secret in ("secret-b81e", "secret-long-77aa", token, admin):
         assert secret not in response.text
+
+
+def test_a_thought_industries_key_is_named_by_its_fingerprint(client):
+    """The key is a secret as well as the tenant's name: the journal names it by its fingerprint,
+    which a filter finds given either."""
+    key = "ti-key-9f0c2b7e41d8"
+    client.get("/incoming/v2/ping", headers={"Authorization": f"Bearer {key}"})
+    client.get("/incoming/v2/ping", headers={"Authorization": "Bearer another-key"})
+    named = "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    assert fingerprint(key) == named
+    for query in (f"?tenant={key}", f"?tenant={named}"):
+        [entry] = journal(client, query)
+        assert entry["tenant"] == named
+    response = client.get("/__codestand/journal")
+    assert key not in response.text
+    assert len(response.json()["entries"]) == 2
 
 
 def test_control_plane_requests_are_not_recorded(client):

@@ -97,22 +97,6 @@ def test_the_same_code_twice_in_one_request(moltin, promotion):
     assert listed(moltin, promotion["id"]) == []
 
 
-def test_another_store_may_use_the_same_code(moltin, client, promotion):
-    add(moltin, promotion["id"], {"code": "SHARED"})
-    other = {"Authorization": f"Bearer {token_for(client, 'store-2')}"}
-    theirs = client.post("/v2/promotions", json={"data": LIVE}, headers=other).json()["data"]
-    response = client.post(
-        f"/v2/promotions/{theirs['id']}/codes",
-        json={"data": {"type": "promotion_codes", "codes": [{"code": "SHARED"}]}},
-        headers=other,
-    )
-    assert response.status_code == 201
-    # ... and cannot see or touch the first store's codes.
-    assert client.get(f"/v2/promotions/{promotion['id']}/codes", headers=other).status_code == 404
-    assert client.delete(f"/v2/promotions/{promotion['id']}/codes/SHARED", headers=other).status_code == 404
-    assert listed(moltin, promotion["id"]) == [{"code": "SHARED", "consume_unit": "per_cart"}]
-
-
 TOO_MANY = {"errors": [error(400, "Too many promotion codes", "Only 1000 promotion codes are allowed per promotion")]}
 
 

@@ -24,8 +24,9 @@ def export(store: Storage, tenant: str) -> dict[str, Any]:
     events = store.list_redemption_events(tenant, offset=0, limit=_ALL).items
     promotions = store.list_promotions(tenant, offset=0, limit=_ALL).items
     return {
+        # No tenant name: it may be a Thought Industries key, and the snapshot goes to
+        # whichever tenant it is put to.
         "version": VERSION,
-        "tenant": tenant,
         "catalog": {
             kind: [{"id": i.id, "name": i.name} for i in items] for kind, items in store.catalog(tenant).items()
         },

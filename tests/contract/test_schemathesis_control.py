@@ -1,24 +1,40 @@
 """Schemathesis against a running stand-in: the control plane (`control.yaml`), every check,
-every phase, like the vendor APIs."""
+every phase, like the vendor APIs, on each storage backend.
+
+The servers run with `--admin-token` and every case carries it, so the fuzzing goes through the
+gate as a protected deployment's tests do (tests/test_control.py covers the refusals).
+"""
 
 from __future__ import annotations
 
-import os
+import secrets
 
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.config import SchemathesisConfig
 
-from tests.live import ROOT, shared_server
+from codestand.spec import SPEC_DIR
+from tests.contract.conftest import STORES, config, examples, stand_ins
 
-EXAMPLES = int(os.environ.get("CODESTAND_FUZZ_EXAMPLES", "25"))
-
-schema = schemathesis.openapi.from_path(
-    ROOT / "codestand" / "control.yaml", config=SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
-)
+EXAMPLES = examples(25)
+TOKEN = f"admin-{secrets.token_hex(16)}"
+SERVERS = stand_ins("control", "--admin-token", TOKEN)
 
 
-@schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_control_operations(case):
-    case.call_and_validate(base_url=f"{shared_server()}/__codestand")
+def operations_test(backend: str):
+    schema = schemathesis.openapi.from_path(
+        SPEC_DIR / "control.yaml",
+        config=config(
+            base_url=f"{SERVERS[backend].url}/__codestand",
+            max_examples=EXAMPLES,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ),
+    )
+
+    @schema.parametrize()
+    def test(case):
+        case.call_and_validate()
+
+    return test
+
+
+for _backend in STORES:
+    globals()[f"test_control_operations_{_backend}"] = operations_test(_backend)
