@@ -51,15 +51,14 @@ def examples(default: int) -> int:
 def config(*, base_url: str, max_examples: int, wfc: Path | None = None, headers: dict | None = None) -> SchemathesisConfig:
     """`schemathesis.toml` with every check and phase on, against `base_url`."""
     data = tomllib.loads((ROOT / "schemathesis.toml").read_text(encoding="utf-8"))
-    data.update(
-        {
-            "base-url": base_url,
-            "checks": {"enabled": True},
-            "phases": {"enabled": True},
-            "generation": {"max-examples": max_examples, "deterministic": SEED is None},
-            "suppress-health-check": ["all"],
-        }
-    )
+    # Merged into the file's own tables (its `[generation]` says what never to generate).
+    for table, values in {
+        "checks": {"enabled": True},
+        "phases": {"enabled": True},
+        "generation": {"max-examples": max_examples, "deterministic": SEED is None},
+    }.items():
+        data[table] = {**data.get(table, {}), **values}
+    data.update({"base-url": base_url, "suppress-health-check": ["all"]})
     if SEED is not None:
         data["seed"] = SEED
     if wfc is not None:
