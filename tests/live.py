@@ -16,7 +16,6 @@ At the end: small vendor clients, and what a SQLite file holds, read past the se
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import re
@@ -225,22 +224,6 @@ def serving(*args: str) -> Iterator[str]:
     """A server for the length of a `with` block; yields its base URL."""
     with tempfile.TemporaryDirectory() as folder, Server(Path(folder) / "serve.log", *args) as server:
         yield server.url
-
-
-_shared: dict[str, str] = {}
-
-
-def shared_server() -> str:
-    """One server for a whole test run, started on first use and stopped when Python exits.
-
-    For tests that need a server before fixtures exist (Schemathesis builds its examples, and
-    asks for credentials, while pytest collects).
-    """
-    if "base" not in _shared:
-        running = serving("--quiet")
-        _shared["base"] = running.__enter__()
-        atexit.register(running.__exit__, None, None, None)
-    return _shared["base"]
 
 
 # Small vendor clients --------------------------------------------------------------------
