@@ -71,6 +71,8 @@ def rfc3339(moment: datetime) -> str:
 
 def paging(request: Request) -> tuple[int, int]:
     """`page[limit]` and `page[offset]`, already checked against the spec."""
+    if not request.scope.get("query_string"):  # most calls: no need to parse the query
+        return DEFAULT_LIMIT, 0
     limit = request.query_params.get("page[limit]")
     offset = request.query_params.get("page[offset]")
     return (int(limit) if limit else DEFAULT_LIMIT), (int(offset) if offset else 0)
@@ -78,7 +80,11 @@ def paging(request: Request) -> tuple[int, int]:
 
 def envelope(request: Request, page: Page, data: list[dict], *, limit: int, offset: int) -> dict:
     """`{data, links, meta}`; links are full URLs on the host the client called [doc]."""
-    extra = "".join(f"&{k}={v}" for k, v in request.query_params.items() if not k.startswith("page["))
+    extra = (
+        "".join(f"&{k}={v}" for k, v in request.query_params.items() if not k.startswith("page["))
+        if request.scope.get("query_string")
+        else ""
+    )
     base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
 
     def link(at: int) -> str:
