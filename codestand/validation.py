@@ -260,18 +260,23 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> t.Any:
     return body
 
 
+def _check_body_present(scope: Scope, *, required: bool) -> None:
+    """A body without a Content-Type is a 415: Connexion would validate it as the operation's
+    first media type (JSON or a form) and hand the handler raw bytes. A required body that is
+    missing is a 400."""
+    headers = Headers(scope=scope)
+    has_body = int(headers.get("content-length") or 0) > 0 or "chunked" in headers.get("transfer-encoding", "")
+    if has_body and "content-type" not in headers:
+        raise UnsupportedMediaType()
+    if required and not has_body:
+        raise InvalidRequest(Problem("body_required"))
+
+
 class BodyValidator(JSONRequestBodyValidator):
     """JSON bodies: parse strictly, then report every schema problem at once."""
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        headers = Headers(scope=scope)
-        has_body = int(headers.get("content-length") or 0) > 0 or "chunked" in headers.get("transfer-encoding", "")
-        if has_body and "content-type" not in headers:
-            # Connexion validates an untyped body as the operation's first media type, but the
-            # handler then receives raw bytes: refuse it as the wrong media type it is.
-            raise UnsupportedMediaType()
-        if self._required and not has_body:
-            raise InvalidRequest(Problem("body_required"))
+        _check_body_present(scope, required=self._required)
         # Connexion's own wrap_receive takes a body without Content-Length for a missing one, which
         # refuses every chunked request; read the stream here and replay it to the handler.
         messages: list[Message] = []
@@ -347,14 +352,7 @@ class FormValidator(FormDataValidator):
     """
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        headers = Headers(scope=scope)
-        has_body = int(headers.get("content-length") or 0) > 0 or "chunked" in headers.get("transfer-encoding", "")
-        if has_body and "content-type" not in headers:
-            # As for JSON (see `BodyValidator`): Connexion would read it as a form, the handler
-            # would get bytes.
-            raise UnsupportedMediaType()
-        if self._required and not has_body:
-            raise InvalidRequest(Problem("body_required"))
+        _check_body_present(scope, required=self._required)
         chunks = []
         more_body = True
         while more_body:
