@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from connexion.context import _context, _receive, _scope
 from connexion.json_schema import resolve_refs
 from connexion.jsonifier import JSONEncoder
-from connexion.lifecycle import ConnexionRequest
 from connexion.utils import get_function_from_name
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from codestand.auth import ColonBearer
 from codestand.errors import InvalidRequest
 from codestand.validation import ParamsValidator, parse_json, schema_problems
 
@@ -166,9 +165,8 @@ class FastPath:
 
         path_params = match.groupdict()
         scope["path_params"] = path_params
-        request = ConnexionRequest(scope, receive)
-        info = _credential(route, request)
-        if info is None or not _parameters_valid(route, path_params, request) or (
+        info = _credential(route, scope)
+        if info is None or not _parameters_valid(route, path_params, scope) or (
             route.body_schema is not None and schema_problems(route.body_schema, body)
         ):
             await self.app(scope, receive, send)
@@ -211,22 +209,38 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-def _credential(route: Route, request: ConnexionRequest) -> dict | None:
+class _ScopeOnly:
+    """What the credential functions are handed here: they read `request.scope` and nothing else
+    (codestand/auth.py), and a request object costs more to build than the check itself."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+
+def _credential(route: Route, scope: Scope) -> dict | None:
     """What Connexion's bearer security would hand the handler, or None to let it decide."""
+    # As Connexion reads it (BearerSecurityHandler.get_auth_header_value, through ColonBearer):
+    # the first Authorization header, as Starlette decodes it, split once on whitespace.
+    header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
+    parts = header.decode("latin-1").split(maxsplit=1) if header else ()
+    if len(parts) != 2 or parts[0].lower() not in ("bearer", "bearer:"):
+        return None
     try:
-        kind, token = ColonBearer.get_auth_header_value(request)
-        if kind != "bearer":
-            return None
-        info = route.credential(token, request)
+        info = route.credential(parts[1], _ScopeOnly(scope))
     except Exception:  # noqa: BLE001  # a refusal of any kind is Connexion's to make and word
         return None
     return info if isinstance(info, dict) else None
 
 
-def _parameters_valid(route: Route, path_params: dict[str, str], request: ConnexionRequest) -> bool:
+def _parameters_valid(route: Route, path_params: dict[str, str], scope: Scope) -> bool:
+    headers: Headers | None = None
     for param in route.parameters:
         where = param["in"]
-        value = path_params.get(param["name"]) if where == "path" else request.headers.get(param["name"]) if where == "header" else None
+        if where == "header" and headers is None:
+            headers = Headers(scope=scope)
+        value = path_params.get(param["name"]) if where == "path" else headers.get(param["name"]) if where == "header" else None
         if ParamsValidator._check(param, value):
             return False
     return True

@@ -39,11 +39,13 @@ def _scenario(client: TestClient) -> list[tuple]:
     seen: list[tuple] = []
 
     def call(method: str, path: str, *, key: str | None = "key-1", token: str | None = None, **kwargs):
-        headers = dict(kwargs.pop("headers", {}))
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        elif key is not None:
-            headers["Authorization"] = f"Bearer {key}"
+        headers = kwargs.pop("headers", {})
+        if isinstance(headers, dict):  # a list of pairs is sent as it is (repeated headers)
+            headers = dict(headers)
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+            elif key is not None:
+                headers["Authorization"] = f"Bearer {key}"
         response = client.request(method, path, headers=headers, **kwargs)
         seen.append((method, path, response.status_code, sorted(response.headers.multi_items()), response.content))
         return response
@@ -55,6 +57,10 @@ def _scenario(client: TestClient) -> list[tuple]:
     call("GET", "/incoming/v2/ping", headers={"Authorization": "Basic a2V5"}, key=None)
     call("GET", "/incoming/v2/ping", headers={"Authorization": "Bearer: key-1"}, key=None)
     call("GET", "/incoming/v2/ping", headers={"Authorization": "Bearer"}, key=None)
+    for authorization in ("bearer key-1", "BEARER key-1", "Bearer   key-1 ", "Bearer\tkey-1", "bearer: key-1", " Bearer key-1"):
+        call("GET", "/incoming/v2/redemptionCodes", headers={"Authorization": authorization}, key=None)
+    call("GET", "/incoming/v2/redemptionCodes", headers=[("Authorization", "Bearer key-1")] * 2)
+    call("GET", "/incoming/v2/redemptionCodes", headers=[("Authorization", "Bearer key-1"), ("Authorization", "Basic a2V5")])
     call("HEAD", "/incoming/v2/ping")
     call("GET", ti)
     group = call("POST", ti, json=GROUP).json()["id"]
@@ -102,6 +108,9 @@ def _scenario(client: TestClient) -> list[tuple]:
     call("POST", promotions, json=PROMOTION, token=implicit)
     call("POST", promotions, json=PROMOTION, token="unknown")
     call("POST", promotions, json=PROMOTION, headers={"Authorization": f"Bearer: {token}"}, key=None)
+    for authorization in (f"bearer: {token}", f"BEARER  {token}", f"Bearer\t{token}", f"Bearer {token} "):
+        call("GET", f"{promotions}", headers={"Authorization": authorization}, key=None)
+    call("GET", promotions, headers=[("Authorization", f"Bearer {token}")] * 2)
     codes = f"{promotions}/{promotion}/codes"
     body = {"data": {"type": "promotion_codes", "codes": [{"code": "ZXY_CBA"}, {"code": "ABC_XYZ", "uses": 2}]}}
     call("POST", codes, json=body, token=token)
