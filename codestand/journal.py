@@ -112,51 +112,34 @@ def _status_matches(wanted: str, status: int | None) -> bool:
     return str(status) == wanted
 
 
-class _Body:
-    """The first `BODY_LIMIT` bytes of a body, and whether there were more.
+def _kept(head: bytes, chunk: bytes) -> tuple[bytes, bool]:
+    """`head` with as much of `chunk` as `BODY_LIMIT` leaves room for, and whether any was cut.
 
-    Chunks are kept as they came (no copy unless one crosses the limit); most bodies are one.
+    Most bodies are one chunk, kept as it came; a later chunk costs a copy of at most the limit.
     """
+    room = BODY_LIMIT - len(head)
+    if len(chunk) > room:
+        return head + chunk[:room], True
+    return (head + chunk if head else chunk), False
 
-    __slots__ = ("chunks", "size", "truncated")
 
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.truncated = False
-
-    def add(self, chunk: bytes) -> None:
-        if not chunk or self.truncated:
-            return
-        room = BODY_LIMIT - self.size
-        if len(chunk) > room:
-            self.truncated = True
-            chunk = chunk[:room]
-        self.chunks.append(chunk)
-        self.size += len(chunk)
-
-    @property
-    def head(self) -> bytes:
-        return b"".join(self.chunks)
-
-    def decoded(self, content_type: str) -> Any:
-        """JSON as JSON, a form as its fields, anything else as text; secrets redacted."""
-        head = self.head
-        if not head:
-            return None
-        media = content_type.split(";", 1)[0].strip().lower()
-        text = head.decode("utf-8", errors="replace")
-        if not self.truncated:
-            if media == "application/json" or media.endswith("+json"):
-                # Read as the server reads it: a body it refuses (nested too deep for an answer
-                # to carry, not JSON) is kept as text.
-                try:
-                    return redact(parse_json(head))
-                except InvalidRequest:
-                    pass
-            elif media == "application/x-www-form-urlencoded":
-                return redact(dict(parse_qsl(text, keep_blank_values=True)))
-        return redact_text(text)
+def _decoded(head: bytes, truncated: bool, content_type: str) -> Any:
+    """JSON as JSON, a form as its fields, anything else as text; secrets redacted."""
+    if not head:
+        return None
+    media = content_type.split(";", 1)[0].strip().lower()
+    text = head.decode("utf-8", errors="replace")
+    if not truncated:
+        if media == "application/json" or media.endswith("+json"):
+            # Read as the server reads it: a body it refuses (nested too deep for an answer
+            # to carry, not JSON) is kept as text.
+            try:
+                return redact(parse_json(head))
+            except InvalidRequest:
+                pass
+        elif media == "application/x-www-form-urlencoded":
+            return redact(dict(parse_qsl(text, keep_blank_values=True)))
+    return redact_text(text)
 
 
 def redact(value: Any) -> Any:
@@ -195,10 +178,16 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 class Recorded:
-    """One request as it passed; `entry()` is its JSON form, decoded and redacted."""
+    """One request as it passed; `entry()` is its JSON form, decoded and redacted.
 
-    __slots__ = ("id", "at", "method", "path", "query", "context", "status", "duration_ms",
-                 "request_headers", "request", "response_headers", "response")  # fmt: skip
+    Held as few objects as possible (bodies as bytes, the tenant as a string once answered): a
+    thousand of them outlive every request in between, and each live object is one more for
+    the garbage collector to walk.
+    """
+
+    __slots__ = ("id", "at", "method", "path", "query", "context", "tenant", "status", "duration_ms",
+                 "request_headers", "request_body", "request_truncated",
+                 "response_headers", "response_body", "response_truncated")  # fmt: skip
 
     def __init__(self, at: datetime, scope: Scope, context: dict[str, Any]) -> None:
         self.id = 0
@@ -207,16 +196,33 @@ class Recorded:
         self.path: str = scope["path"]
         self.query: bytes = scope.get("query_string", b"")
         self.request_headers: list[tuple[bytes, bytes]] = []
-        # The tenant is known once security has run: read from the context when asked.
-        self.context = context
+        # The tenant is known once security has run: read from the context when answered.
+        self.context: dict[str, Any] | None = context
+        self.tenant: str | None = None
         # None: the connection was closed without an answer (a `drop` fault).
         self.status: int | None = None
         self.duration_ms = 0.0
-        self.request, self.response = _Body(), _Body()
+        self.request_body = self.response_body = b""
+        self.request_truncated = self.response_truncated = False
         self.response_headers: list[tuple[bytes, bytes]] = []
 
+    def add_request(self, chunk: bytes) -> None:
+        if chunk and not self.request_truncated:
+            self.request_body, self.request_truncated = _kept(self.request_body, chunk)
+
+    def add_response(self, chunk: bytes) -> None:
+        if chunk and not self.response_truncated:
+            self.response_body, self.response_truncated = _kept(self.response_body, chunk)
+
+    def finish(self, request_headers: list[tuple[bytes, bytes]], duration_ms: float) -> None:
+        self.request_headers = request_headers
+        self.duration_ms = duration_ms
+        if self.context is not None:
+            self.tenant = self.context.get("user")
+            self.context = None
+
     def _tenant(self) -> str | None:
-        tenant = self.context.get("user")
+        tenant = self.tenant if self.context is None else self.context.get("user")
         if tenant is not None and self.path.startswith(_THOUGHT_INDUSTRIES):
             return fingerprint(tenant)  # the key is the tenant's name, and a secret
         return tenant
@@ -235,13 +241,13 @@ class Recorded:
             "duration_ms": round(self.duration_ms, 2),
             "request": {
                 "headers": request_headers,
-                "body": self.request.decoded(request_headers.get("content-type", "")),
-                "truncated": self.request.truncated,
+                "body": _decoded(self.request_body, self.request_truncated, request_headers.get("content-type", "")),
+                "truncated": self.request_truncated,
             },
             "response": {
                 "headers": response_headers,
-                "body": self.response.decoded(response_headers.get("content-type", "")),
-                "truncated": self.response.truncated,
+                "body": _decoded(self.response_body, self.response_truncated, response_headers.get("content-type", "")),
+                "truncated": self.response_truncated,
             },
         }
 
@@ -271,7 +277,7 @@ class JournalRecorder:
         async def receive_recorded() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                recorded.request.add(message.get("body", b""))
+                recorded.add_request(message.get("body", b""))
             return message
 
         async def send_recorded(message: Message) -> None:
@@ -280,12 +286,11 @@ class JournalRecorder:
                 # A copy: a response object may send the same list again, changed.
                 recorded.response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
-                recorded.response.add(message.get("body", b""))
+                recorded.add_response(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive_recorded, send_recorded)
         finally:
-            recorded.duration_ms = (time.perf_counter() - started) * 1000
-            recorded.request_headers = scope["headers"]
+            recorded.finish(scope["headers"], (time.perf_counter() - started) * 1000)
             self.journal.record(recorded)
