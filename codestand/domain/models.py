@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogItem:
     """A course, bundle, license, learning path or client a group can give access to."""
 
@@ -15,7 +15,7 @@ class CatalogItem:
     placeholder: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RedemptionGroup:
     """A Thought Industries redemption code group; its codes are stored beside it."""
 
@@ -35,7 +35,7 @@ class RedemptionGroup:
     redeemed_codes: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RedemptionEvent:
     """A learner redeemed a Thought Industries code (the vendor's `redemptionCodeRedeem` event)."""
 
@@ -46,7 +46,7 @@ class RedemptionEvent:
     occurred_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a list and the size of the whole list."""
 
@@ -54,7 +54,7 @@ class Page:
     total: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A Moltin access token: whose store it opens, how it was granted, when it lapses."""
 
@@ -64,7 +64,7 @@ class Token:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Promotion:
     """A Moltin promotion. `automatic` is None when the client never set it."""
 
@@ -83,7 +83,7 @@ class Promotion:
     extras: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PromotionCode:
     """A code of a promotion; `uses` None is unlimited."""
 
