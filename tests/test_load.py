@@ -36,7 +36,7 @@ REQUESTS_PER_ROUND = 13
 FIRST_ROUNDS = 2  # N = 32 x 2 x 13 = 832 requests
 MORE_ROUNDS = 4  # then 2N = 1664 more
 GROUP_SIZE = 5
-JOURNAL_SIZE = 250  # filled several times over in the first phase, by each worker too
+JOURNAL_SIZE = 250  # filled several times over in the first phase
 # Generous: a phase takes 2 to 15 s on a busy 2-CPU machine. It bounds the test; it is no benchmark.
 PHASE_WITHIN_SECONDS = 120
 
@@ -245,15 +245,24 @@ def _check_stored(url: str, out: Outcomes, setup: Setup) -> None:
 
 
 def _check_journal(url: str, workers: int) -> list[int]:
-    """The journal holds its cap exactly, in every worker reached; the sizes seen."""
-    sizes = []
+    """Each worker reached keeps exactly its newest requests, up to the cap, and at least one has
+    been filled past it; the sizes seen.
+
+    Not every worker need reach the cap: the kernel hands a burst of new connections to whichever
+    worker accepts first, and asyncio accepts many at a time, so one worker can get nearly all 32
+    clients. A journal's ids count the requests its worker recorded, which says what it must hold.
+    """
+    sizes, newest = [], []
     # A connection a request, so that with several workers each is likely reached.
     for _ in range(4 * workers):
         with httpx.Client(base_url=url, timeout=30) as http:
             entries = http.get("/__codestand/journal").json()["entries"]
-        assert len(entries) == JOURNAL_SIZE
-        assert entries[0]["id"] - entries[-1]["id"] == JOURNAL_SIZE - 1  # the newest, contiguous
+        recorded = entries[0]["id"]
+        assert len(entries) == min(recorded, JOURNAL_SIZE), (recorded, len(entries))
+        assert [e["id"] for e in entries] == list(range(recorded, recorded - len(entries), -1))  # the newest, contiguous
         sizes.append(len(entries))
+        newest.append(recorded)
+    assert max(newest) > JOURNAL_SIZE, newest
     return sizes
 
 
