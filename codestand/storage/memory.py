@@ -25,7 +25,9 @@ _SORT_KEYS = {
 class _Tenant:
     catalog: dict[str, dict[str, CatalogItem]] = field(default_factory=lambda: defaultdict(dict))
     groups: dict[str, RedemptionGroup] = field(default_factory=dict)  # insertion = creation order
-    group_codes: dict[str, list[str]] = field(default_factory=dict)
+    # Tuples, not lists: the collector stops tracking a tuple of strings once it has seen it, and
+    # a store of many groups is otherwise walked again by every full collection.
+    group_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # code -> group id
     redeemed: set[str] = field(default_factory=set)
     events: list[RedemptionEvent] = field(default_factory=list)
@@ -75,7 +77,7 @@ class MemoryStorage(Storage):
             if clash or len(set(codes)) != len(codes):
                 raise CodesTaken(clash or {c for c in codes if codes.count(c) > 1})
             state.groups[group.id] = group
-            state.group_codes[group.id] = list(codes)
+            state.group_codes[group.id] = tuple(codes)
             state.codes.update((code, group.id) for code in codes)
             for code in codes:
                 state.codes_by_length[len(code)] += 1
@@ -110,7 +112,7 @@ class MemoryStorage(Storage):
 
     def group_codes(self, tenant: str, group_id: str) -> list[str]:
         with self._lock:
-            return list(self._tenants[tenant].group_codes.get(group_id, [])) if tenant in self._tenants else []
+            return list(self._tenants[tenant].group_codes.get(group_id, ())) if tenant in self._tenants else []
 
     def find_code(self, tenant: str, code: str) -> tuple[str, bool] | None:
         with self._lock:
@@ -136,7 +138,7 @@ class MemoryStorage(Storage):
             state = self._tenants.get(tenant)
             if state is None:
                 return set()
-            return {c for c in state.group_codes.get(group_id, []) if c in state.redeemed}
+            return {c for c in state.group_codes.get(group_id, ()) if c in state.redeemed}
 
     def list_redemption_events(
         self,
