@@ -112,15 +112,22 @@ def _status_matches(wanted: str, status: int | None) -> bool:
     return str(status) == wanted
 
 
-def _kept(head: bytes, chunk: bytes) -> tuple[bytes, bool]:
+def _kept(head: bytes | bytearray, chunk: bytes) -> tuple[bytes | bytearray, bool]:
     """`head` with as much of `chunk` as `BODY_LIMIT` leaves room for, and whether any was cut.
 
-    Most bodies are one chunk, kept as it came; a later chunk costs a copy of at most the limit.
+    Most bodies are one chunk, kept as it came; later chunks go into a bytearray (a client
+    dribbling a body byte by byte would otherwise cost a copy of the whole head per byte).
     """
     room = BODY_LIMIT - len(head)
-    if len(chunk) > room:
-        return head + chunk[:room], True
-    return (head + chunk if head else chunk), False
+    truncated = len(chunk) > room
+    if truncated:
+        chunk = chunk[:room]
+    if not head:
+        return chunk, truncated
+    if isinstance(head, bytes):
+        head = bytearray(head)
+    head += chunk
+    return head, truncated
 
 
 def _decoded(head: bytes, truncated: bool, content_type: str) -> Any:
@@ -217,6 +224,7 @@ class Recorded:
     def finish(self, request_headers: list[tuple[bytes, bytes]], duration_ms: float) -> None:
         self.request_headers = request_headers
         self.duration_ms = duration_ms
+        self.request_body, self.response_body = bytes(self.request_body), bytes(self.response_body)
         if self.context is not None:
             self.tenant = self.context.get("user")
             self.context = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import datetime, timezone
 
@@ -171,6 +172,24 @@ def test_long_bodies_are_cut_and_kept_as_text(ti):
     assert isinstance(entry["request"]["body"], str) and len(entry["request"]["body"]) == BODY_LIMIT
     assert entry["request"]["body"].replace(" ", "").startswith('{"label":"LLLL')
     assert entry["response"]["truncated"] is False
+
+
+def test_a_body_in_many_parts_is_kept_whole_up_to_the_limit(ti):
+    """A body streamed in parts (a client dribbling it) is kept as one, and cut at the limit."""
+    body = json.dumps(GROUP).encode()
+
+    def parts(data: bytes, size: int):
+        for at in range(0, len(data), size):
+            yield data[at : at + size]
+
+    ti.post("/incoming/v2/redemptionCodes", content=parts(body, 7), headers={"Content-Type": "application/json"})
+    long = json.dumps({**GROUP, "label": "L" * (BODY_LIMIT + 100)}).encode()
+    refused = ti.post("/incoming/v2/redemptionCodes", content=parts(long, 1000), headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400  # the label is too long
+
+    cut, whole = journal(ti)
+    assert (whole["status"], whole["request"]["body"], whole["request"]["truncated"]) == (201, GROUP, False)
+    assert (cut["status"], cut["request"]["body"], cut["request"]["truncated"]) == (refused.status_code, long[:BODY_LIMIT].decode(), True)
 
 
 def test_bodies_that_are_not_json_are_kept_as_text(ti):
