@@ -185,7 +185,7 @@ def test_a_body_in_many_parts_is_kept_whole_up_to_the_limit(ti):
     ti.post("/incoming/v2/redemptionCodes", content=parts(body, 7), headers={"Content-Type": "application/json"})
     long = json.dumps({**GROUP, "label": "L" * (BODY_LIMIT + 100)}).encode()
     refused = ti.post("/incoming/v2/redemptionCodes", content=parts(long, 1000), headers={"Content-Type": "application/json"})
-    assert refused.status_code == 400  # the label is too long
+    assert refused.status_code == 422  # the label is too long
 
     cut, whole = journal(ti)
     assert (whole["status"], whole["request"]["body"], whole["request"]["truncated"]) == (201, GROUP, False)
