@@ -24,7 +24,8 @@ def authorizations(scope) -> list[bytes]:
     """The request's Authorization header values, read from the ASGI scope itself.
 
     The credential functions below read nothing but `request.scope`, so the fast path can call
-    them without building a request object (and Starlette's header view, twice) for each request.
+    them without building a request object (and Starlette's header view, twice) for each request;
+    the fast path and the admin gate read the header through this too.
     """
     return [value for name, value in scope["headers"] if name == b"authorization"]
 

@@ -34,6 +34,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codestand.auth import authorizations
 from codestand.errors import InvalidRequest
 from codestand.validation import ParamsValidator, parse_json, schema_problems
 
@@ -223,8 +224,8 @@ def _credential(route: Route, scope: Scope) -> dict | None:
     """What Connexion's bearer security would hand the handler, or None to let it decide."""
     # As Connexion reads it (BearerSecurityHandler.get_auth_header_value, through ColonBearer):
     # the first Authorization header, as Starlette decodes it, split once on whitespace.
-    header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
-    parts = header.decode("latin-1").split(maxsplit=1) if header else ()
+    given = authorizations(scope)
+    parts = given[0].decode("latin-1").split(maxsplit=1) if given else ()
     if len(parts) != 2 or parts[0].lower() not in ("bearer", "bearer:"):
         return None
     try:

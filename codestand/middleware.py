@@ -8,6 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codestand.auth import authorizations
 from codestand.context import SCOPE_KEY, Services
 from codestand.errors import NotFound, PayloadTooLarge, Problem, Unauthorized
 from codestand.redaction import loggable_path
@@ -95,8 +96,8 @@ class AdminGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.PREFIX):
             # Exactly one Authorization header: of several, the one checked would be a guess.
-            given = [value[:7].lower() + value[7:] for name, value in scope["headers"] if name == b"authorization"]
-            if len(given) != 1 or not hmac.compare_digest(given[0], self.expected):
+            given = authorizations(scope)
+            if len(given) != 1 or not hmac.compare_digest(given[0][:7].lower() + given[0][7:], self.expected):
                 raise Unauthorized()
         await self.app(scope, receive, send)
 
