@@ -20,8 +20,9 @@ import json
 import statistics
 import time
 
-from codestand import cors, faults, journal, landing, middleware
 from codestand.app import create_app
+from codestand.control import faults, journal
+from codestand.http import cors, landing, middleware
 from codestand.settings import Settings
 
 MIDDLEWARES = {

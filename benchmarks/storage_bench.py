@@ -21,13 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from codestand.domain import promotion_codes, promotions, redemption_groups
-from codestand.domain.catalog import Seed, load_seed
-from codestand.domain.clock import Clock
+from codestand.core.clock import Clock
+from codestand.moltin import promotion_codes, promotions
 from codestand.storage import sqlite_file
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
+from codestand.thoughtindustries import groups as redemption_groups
+from codestand.thoughtindustries.catalog import Seed, load_seed
 
 TENANT = "benchmark-tenant-0123456789abcdef"  # as long as a typical API key
 GROUP = {"label": "Bench", "codeLength": 8, "totalCodesCount": 10_000, "courses": ["bench-course"]}

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from connexion.middleware import MiddlewarePosition
 
-from codestand import error_handling, fastpath, operations, spec, swagger_ui
-from codestand.auth import ColonBearer
-from codestand.connections import DroppingApp
+from codestand import control, moltin, spec, thoughtindustries
 from codestand.context import Services
-from codestand.cors import VendorCORS
-from codestand.domain.catalog import DEFAULT_SEED, load_seed
-from codestand.domain.clock import Clock
-from codestand.examples import ResponseCatalog
-from codestand.faults import FaultInjector, Faults
-from codestand.journal import Journal, JournalRecorder
-from codestand.landing import LandingPage
-from codestand.middleware import AdminGate, BodyLimit, EncodedSlashes, ServicesAndLog
-from codestand.prefer import PreferCode
-from codestand.routes import RouteTable
+from codestand.control.examples import ResponseCatalog
+from codestand.control.faults import FaultInjector, Faults
+from codestand.control.journal import Journal, JournalRecorder
+from codestand.control.prefer import PreferCode
+from codestand.core.clock import Clock
+from codestand.http import error_handling, fastpath, operations, swagger_ui, vendors
+from codestand.http.auth import ColonBearer
+from codestand.http.connections import DroppingApp
+from codestand.http.cors import VendorCORS
+from codestand.http.landing import LandingPage
+from codestand.http.middleware import (
+    AdminGate,
+    BodyLimit,
+    EncodedSlashes,
+    ServicesAndLog,
+)
+from codestand.http.routes import RouteTable
+from codestand.http.validation import VALIDATOR_MAP
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
-from codestand.validation import VALIDATOR_MAP
+from codestand.thoughtindustries.catalog import DEFAULT_SEED, load_seed
 
 
 def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> DroppingApp:
@@ -29,6 +35,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     `store` and `clock` may be passed in by tests that want to look at or move them.
     """
     settings = settings or Settings()
+    vendors.install((thoughtindustries.VENDOR, moltin.VENDOR, control.VENDOR), fallback=thoughtindustries.VENDOR.render)
     services = Services(
         settings=settings,
         store=store or open_storage(settings.storage),

@@ -214,7 +214,7 @@ def serve(settings: Settings) -> int:
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
     from codestand.app import create_app
-    from codestand.domain.catalog import SeedError
+    from codestand.thoughtindustries.catalog import SeedError
 
     if settings.workers > 1 and not shared_between_processes(settings.storage):
         raise SystemExit(

@@ -7,16 +7,17 @@ ASGI scope, so nothing is global and two apps in one process never share state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from codestand.domain.catalog import Seed
-from codestand.domain.clock import Clock
-from codestand.faults import Faults
-from codestand.journal import Journal
-from codestand.routes import RouteTable
-from codestand.settings import Settings
-from codestand.storage.base import Storage
+if TYPE_CHECKING:  # the pipeline reads Services through this module; it imports no vendor
+    from codestand.control.faults import Faults
+    from codestand.control.journal import Journal
+    from codestand.core.clock import Clock
+    from codestand.http.routes import RouteTable
+    from codestand.settings import Settings
+    from codestand.storage.base import Storage
+    from codestand.thoughtindustries.catalog import Seed
 
 SCOPE_KEY = "codestand.services"
 
@@ -28,8 +29,8 @@ class Services:
     clock: Clock
     seed: Seed
     routes: RouteTable
-    journal: Journal = field(default_factory=Journal)
-    faults: Faults = field(default_factory=Faults)
+    journal: Journal
+    faults: Faults
 
 
 def services_of(scope: dict[str, Any]) -> Services:

@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from codestand.app import create_app
-from codestand.domain.clock import Clock
+from codestand.core.clock import Clock
 from codestand.settings import Settings
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from codestand import cli
 from codestand.app import create_app
-from codestand.redaction import fingerprint
+from codestand.core.redaction import fingerprint
 from codestand.settings import Settings
 from tests.live import ACCESS_LINE, Server, clean_env, free_port, run_cli
 

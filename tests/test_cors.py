@@ -98,7 +98,7 @@ def test_answers_get_the_headers_starlette_would_add(origins, origin, answer_hea
     # reference for what they are.
     from starlette.middleware.cors import CORSMiddleware
 
-    from codestand.cors import VendorCORS
+    from codestand.http.cors import VendorCORS
 
     allowed = origins or ["*"]
     reference = CORSMiddleware(_answering(answer_headers), allow_origins=allowed, allow_methods=["*"], allow_headers=["*"])

@@ -15,13 +15,12 @@ from datetime import datetime, timezone
 import pytest
 from starlette.testclient import TestClient
 
-from codestand import fastpath
 from codestand.app import create_app
-from codestand.domain.clock import Clock
+from codestand.core.clock import Clock
+from codestand.http import fastpath
 from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
 from tests.samples import GROUP, PROMOTION
-
 
 _COMPILE = fastpath.compile_routes
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from codestand.cli import parser, settings_from
-from codestand.faults import Faults
+from codestand.control.faults import Faults
 from tests.conftest import TI_KEY, token_for
 from tests.live import serving
 from tests.samples import PROMOTION

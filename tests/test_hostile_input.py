@@ -33,8 +33,8 @@ from starlette.testclient import TestClient
 
 from codestand import spec
 from codestand.app import create_app
-from codestand.domain import snapshots
-from codestand.domain.clock import Clock
+from codestand.control import snapshots
+from codestand.core.clock import Clock
 from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage

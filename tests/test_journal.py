@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 import pytest
 from starlette.testclient import TestClient
 
-from codestand import globs
 from codestand.app import create_app
 from codestand.cli import parser, settings_from
-from codestand.journal import BODY_LIMIT, Journal, Recorded
-from codestand.redaction import fingerprint
+from codestand.control.journal import BODY_LIMIT, Journal, Recorded
+from codestand.core import globs
+from codestand.core.redaction import fingerprint
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
 from tests.samples import GROUP, PROMOTION

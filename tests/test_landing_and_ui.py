@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from codestand.swagger_ui import CONTROL, VENDORS
+from codestand.http.swagger_ui import CONTROL, VENDORS
 
 
 def test_the_landing_page_links_ui_specs_and_health(client):

@@ -31,7 +31,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live import LASTING_PROMOTION, Server, codes_body, counters_that_disagree, half_written_groups, ti_group
+from tests.live import (
+    LASTING_PROMOTION,
+    Server,
+    codes_body,
+    counters_that_disagree,
+    half_written_groups,
+    ti_group,
+)
 
 KEY = "misbehaving-key"
 STORE = "misbehaving-store"

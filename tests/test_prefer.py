@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from codestand import spec
-from codestand.examples import ResponseCatalog, sample
-from codestand.redaction import fingerprint
-from codestand.validation import FORMATS, SchemaValidator
+from codestand.control.examples import ResponseCatalog, sample
+from codestand.core.redaction import fingerprint
+from codestand.http.validation import FORMATS, SchemaValidator
 from tests.conftest import TI_KEY
 from tests.samples import GROUP, PROMOTION
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from codestand.domain.models import PromotionCode
+from codestand.core.models import PromotionCode
 from tests.conftest import token_for
 from tests.test_promotions import VENDOR_EXAMPLE, error
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from codestand.domain.models import Promotion
+from codestand.core.models import Promotion
 
 NOW = datetime(2018, 5, 10, 15, 25, 21, 164000, tzinfo=timezone.utc)
 

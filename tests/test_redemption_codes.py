@@ -17,14 +17,15 @@ from pathlib import Path
 import pytest
 
 from codestand.app import create_app
-from codestand.domain import codes, redemption_groups
-from codestand.domain.catalog import load_seed
-from codestand.domain.clock import Clock
-from codestand.errors import RuleViolation
+from codestand.core.clock import Clock
+from codestand.core.errors import RuleViolation
 from codestand.settings import Settings
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
+from codestand.thoughtindustries import codes
+from codestand.thoughtindustries import groups as redemption_groups
+from codestand.thoughtindustries.catalog import load_seed
 from tests.conftest import TI_KEY
 
 URL = "/incoming/v2/redemptionCodes"

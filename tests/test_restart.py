@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import httpx
 
-from tests.live import LASTING_PROMOTION, Server, codes_body, free_port, moltin_headers, ti_group, ti_headers
+from tests.live import (
+    LASTING_PROMOTION,
+    Server,
+    codes_body,
+    free_port,
+    moltin_headers,
+    ti_group,
+    ti_headers,
+)
 
 KEY = "restart-key"
 

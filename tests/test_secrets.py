@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from codestand import spec
-from codestand.redaction import fingerprint
+from codestand.core.redaction import fingerprint
 from tests.live import Server
 from tests.samples import COURSE, GROUP, PROMOTION
 

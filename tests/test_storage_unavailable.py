@@ -19,7 +19,6 @@ How a running server's file stops being writable, for real:
 from __future__ import annotations
 
 import errno
-import os
 import resource
 import shutil
 import sqlite3

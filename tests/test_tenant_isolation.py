@@ -20,7 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from codestand import spec
-from codestand.domain import snapshots
+from codestand.control import snapshots
 from codestand.settings import Settings
 from codestand.storage.base import Storage
 from tests.samples import GROUP, PROMOTION

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codestand import spec
-from codestand.validation import _cached_validator, _quick_validator, collect
+from codestand.http.validation import _cached_validator, _quick_validator, collect
 
 COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
 VALID = [

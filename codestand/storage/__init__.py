@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
-from codestand.storage.base import CodesTaken, QuotaExceeded, Storage, StorageError, StorageUnavailable
+from codestand.storage.base import (
+    CodesTaken,
+    QuotaExceeded,
+    Storage,
+    StorageError,
+    StorageUnavailable,
+)
 
 SPECS = "'memory' or 'sqlite:PATH'"
 

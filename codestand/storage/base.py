@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
-
 from datetime import datetime
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
+from codestand.core.models import (
+    CatalogItem,
+    Page,
+    Promotion,
+    PromotionCode,
+    RedemptionEvent,
+    RedemptionGroup,
+    Token,
+)
 
 CATALOG_KINDS = ("courses", "bundles", "licenses", "learningPaths", "clients")
 

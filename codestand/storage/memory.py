@@ -5,14 +5,26 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
-from codestand.domain.tokens import LIFETIME
-from codestand.storage.base import CATALOG_KINDS, AlreadyUsed, CodesTaken, QuotaExceeded, Storage
+from codestand.core.models import (
+    CatalogItem,
+    Page,
+    Promotion,
+    PromotionCode,
+    RedemptionEvent,
+    RedemptionGroup,
+    Token,
+)
+from codestand.moltin.tokens import LIFETIME
+from codestand.storage.base import (
+    CATALOG_KINDS,
+    AlreadyUsed,
+    CodesTaken,
+    QuotaExceeded,
+    Storage,
+)
 
 _SORT_KEYS = {
     "label": lambda g: (g.label.casefold(), g.label),

@@ -26,11 +26,25 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
-from codestand.storage.base import CATALOG_KINDS
-from codestand.domain.tokens import LIFETIME
+from codestand.core.models import (
+    CatalogItem,
+    Page,
+    Promotion,
+    PromotionCode,
+    RedemptionEvent,
+    RedemptionGroup,
+    Token,
+)
+from codestand.moltin.tokens import LIFETIME
 from codestand.storage import sqlite_file
-from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage, StorageUnavailable
+from codestand.storage.base import (
+    CATALOG_KINDS,
+    AlreadyUsed,
+    CodesTaken,
+    QuotaExceeded,
+    Storage,
+    StorageUnavailable,
+)
 
 SCHEMA_VERSION = 1
 

@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 
-from codestand.domain import cursors
+from codestand.core import cursors
 from codestand.spec import SPEC_DIR
 from tests.contract.conftest import (
     OWNER,

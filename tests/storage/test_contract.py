@@ -8,7 +8,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from codestand.domain.models import CatalogItem, Page, Promotion, PromotionCode, RedemptionEvent, RedemptionGroup, Token
+from codestand.core.models import (
+    CatalogItem,
+    Page,
+    Promotion,
+    PromotionCode,
+    RedemptionEvent,
+    RedemptionGroup,
+    Token,
+)
 from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded
 
 T0 = datetime(2025, 5, 10, 15, 25, 21, 164_123, tzinfo=timezone.utc)

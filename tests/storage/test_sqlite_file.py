@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codestand.domain.models import Token
+from codestand.core.models import Token
 from codestand.storage import open_storage, sqlite_file
 from codestand.storage.base import CodesTaken, StorageError
 from codestand.storage.sqlite import SCHEMA, SCHEMA_VERSION, SqliteStorage

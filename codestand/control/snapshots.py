@@ -1,0 +1,217 @@
+"""A tenant's whole state as JSON, and back: through the storage interface only, so every
+backend exports and imports alike.
+
+Restoring replaces the tenant's state: it is reset first, then rebuilt record by record with the
+same writes the API makes (a group with all its codes at once, then its redemptions in order).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from codestand.core.clock import iso_millis, parse_datetime
+from codestand.core.errors import InvalidRequest, Problem
+from codestand.core.models import (
+    CatalogItem,
+    Promotion,
+    PromotionCode,
+    RedemptionEvent,
+    RedemptionGroup,
+)
+from codestand.storage.base import CATALOG_KINDS, Storage
+
+VERSION = 1
+_ALL = 10**9  # "every record" for the stores' paged reads
+
+
+def export(store: Storage, tenant: str) -> dict[str, Any]:
+    groups = store.list_groups(tenant, query=None, sort=None, descending=False, offset=0, limit=_ALL).items
+    events = store.list_redemption_events(tenant, offset=0, limit=_ALL).items
+    promotions = store.list_promotions(tenant, offset=0, limit=_ALL).items
+    return {
+        # No tenant name: it may be a Thought Industries key, and the snapshot goes to
+        # whichever tenant it is put to.
+        "version": VERSION,
+        "catalog": {
+            kind: [{"id": i.id, "name": i.name} for i in items] for kind, items in store.catalog(tenant).items()
+        },
+        "redemptionCodeGroups": [
+            {**_group(g), "codes": store.group_codes(tenant, g.id)} for g in groups
+        ],
+        "redemptions": [
+            {"id": e.id, "code": e.code, "groupId": e.group_id, "userId": e.user_id, "occurredAt": iso_millis(e.occurred_at)}
+            for e in events
+        ],
+        "promotions": [
+            {
+                **_promotion(p),
+                "codes": [
+                    {"code": c.code, "uses": c.uses, "user": c.user, "consume_unit": c.consume_unit, "used": c.used}
+                    for c in store.list_promotion_codes(tenant, p.id, offset=0, limit=_ALL).items
+                ],
+            }
+            for p in promotions
+        ],
+    }
+
+
+def restore(store: Storage, tenant: str, snapshot: dict[str, Any]) -> None:
+    """Replace the tenant's state with the snapshot's.
+
+    Everything is read and checked before the first write, so a snapshot that cannot be
+    restored is refused with the tenant's state untouched.
+    """
+    try:
+        catalog = {
+            kind: [CatalogItem(id=i["id"], name=i["name"]) for i in snapshot["catalog"].get(kind, [])]
+            for kind in CATALOG_KINDS
+        }
+        groups = [(_group_from(g), list(g["codes"])) for g in snapshot["redemptionCodeGroups"]]
+        events = [
+            RedemptionEvent(id=e["id"], code=e["code"], group_id=e["groupId"], user_id=e["userId"], occurred_at=_instant(e["occurredAt"]))
+            for e in snapshot["redemptions"]
+        ]
+        promotions = [
+            (
+                _promotion_from(p),
+                [
+                    PromotionCode(
+                        code=c["code"], uses=c.get("uses"), user=c.get("user"),
+                        consume_unit=c.get("consume_unit", "per_cart"), used=c.get("used", 0),
+                    )
+                    for c in p["codes"]
+                ],
+            )
+            for p in snapshot["promotions"]
+        ]
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidRequest(Problem("snapshot", None, {"reason": f"cannot read {exc}"})) from None
+    _check(groups, events, promotions)
+
+    store.reset(tenant)
+    store.replace_catalog(tenant, catalog)
+    for group, codes in groups:
+        store.create_group(tenant, group, codes)
+    for event in events:
+        store.redeem_code(tenant, event)
+    for promotion, codes in promotions:
+        store.add_promotion(tenant, promotion, _ALL)
+        if codes:
+            store.add_promotion_codes(tenant, promotion, codes, _ALL)
+
+
+def _check(groups, events, promotions) -> None:
+    """What the stores would refuse half-way: duplicates and redemptions of unknown codes."""
+    for kind, ids in (("group", [g.id for g, _ in groups]), ("promotion", [p.id for p, _ in promotions])):
+        if len(set(ids)) != len(ids):
+            raise InvalidRequest(Problem("snapshot", None, {"reason": f"a {kind} id appears twice"}))
+    owner: dict[str, str] = {}
+    for group, codes in groups:
+        for code in codes:
+            if owner.setdefault(code, group.id) != group.id or codes.count(code) > 1:
+                raise InvalidRequest(Problem("snapshot", None, {"reason": f"code {code} appears twice"}))
+    redeemed: set[str] = set()
+    for event in events:
+        if owner.get(event.code) != event.group_id or event.code in redeemed:
+            raise InvalidRequest(Problem("snapshot", None, {"reason": f"redemption of {event.code} does not fit its group"}))
+        redeemed.add(event.code)
+    seen: set[str] = set()
+    for _, codes in promotions:
+        for code in codes:
+            if code.code in seen:
+                raise InvalidRequest(Problem("snapshot", None, {"reason": f"promotion code {code.code} appears twice"}))
+            seen.add(code.code)
+
+
+def _items(items: tuple[CatalogItem, ...]) -> list[dict]:
+    return [{"id": i.id, "name": i.name, "placeholder": i.placeholder} for i in items]
+
+
+def _items_from(items: list[dict]) -> tuple[CatalogItem, ...]:
+    return tuple(CatalogItem(id=i["id"], name=i["name"], placeholder=i.get("placeholder", False)) for i in items)
+
+
+def _group(g: RedemptionGroup) -> dict:
+    return {
+        "id": g.id,
+        "label": g.label,
+        "codeLength": g.code_length,
+        "totalCodesCount": g.total_codes,
+        "createdAt": iso_millis(g.created_at),
+        "expirationDate": g.expiration_date,
+        "accessDays": g.access_days,
+        "accessExpirationDate": g.access_expiration_date,
+        "client": _items((g.client,))[0] if g.client else None,
+        "courses": _items(g.courses),
+        "learningPaths": _items(g.learning_paths),
+        "bundles": _items(g.bundles),
+        "licenses": _items(g.licenses),
+    }
+
+
+def _group_from(g: dict) -> RedemptionGroup:
+    return RedemptionGroup(
+        id=g["id"],
+        label=g["label"],
+        code_length=g["codeLength"],
+        total_codes=g["totalCodesCount"],
+        created_at=_instant(g["createdAt"]),
+        expiration_date=_date_text(g.get("expirationDate")),
+        access_days=g.get("accessDays"),
+        access_expiration_date=_date_text(g.get("accessExpirationDate")),
+        client=_items_from([g["client"]])[0] if g.get("client") else None,
+        courses=_items_from(g.get("courses", [])),
+        learning_paths=_items_from(g.get("learningPaths", [])),
+        bundles=_items_from(g.get("bundles", [])),
+        licenses=_items_from(g.get("licenses", [])),
+    )
+
+
+def _promotion(p: Promotion) -> dict:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "enabled": p.enabled,
+        "automatic": p.automatic,
+        "promotion_type": p.promotion_type,
+        "schema": p.schema,
+        "start": iso_millis(p.start),
+        "end": iso_millis(p.end),
+        "created_at": iso_millis(p.created_at),
+        "updated_at": iso_millis(p.updated_at),
+        "extras": p.extras,
+    }
+
+
+def _promotion_from(p: dict) -> Promotion:
+    return Promotion(
+        id=p["id"],
+        name=p["name"],
+        description=p["description"],
+        enabled=p["enabled"],
+        automatic=p.get("automatic"),
+        promotion_type=p["promotion_type"],
+        schema=p["schema"],
+        start=_instant(p["start"]),
+        end=_instant(p["end"]),
+        created_at=_instant(p["created_at"]),
+        updated_at=_instant(p["updated_at"]),
+        extras=p.get("extras", {}),
+    )
+
+
+def _instant(text: str) -> datetime:
+    """In UTC (no offset: UTC), as every store keeps instants; one whose offset takes it out of
+    the years a datetime holds is refused here, before anything is written."""
+    moment = parse_datetime(text)
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{text} falls outside the years 1 to 9999") from None
+
+
+def _date_text(text: str | None) -> str | None:
+    """A group's expiration date as the API stores one: UTC, in milliseconds."""
+    return None if text is None else iso_millis(_instant(text))

@@ -1,1 +1,0 @@
-"""The rules of both vendors, free of HTTP: code generation, group and promotion lifecycles."""

@@ -1,0 +1,94 @@
+"""Codes of Moltin promotions: at most 1000 a promotion, each unique within its store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from codestand.core.clock import Clock
+from codestand.core.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    Problem,
+    RuleViolation,
+)
+from codestand.core.models import Page, Promotion, PromotionCode
+from codestand.moltin import promotions
+from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage
+
+MAX_CODES = 1000  # per promotion [doc]
+
+
+def add(store: Storage, clock: Clock, tenant: str, promotion_id: str, entries: list[dict[str, Any]]) -> Promotion:
+    """Add codes; the answer is the promotion, as the vendor's 201 shows it."""
+    promotion = promotions.get(store, tenant, promotion_id)
+    if promotion.automatic:
+        raise RuleViolation(Problem("codes_on_automatic"))
+    codes = [
+        PromotionCode(code=e["code"], uses=e.get("uses"), user=e.get("user"), consume_unit=e.get("consume_unit", "per_cart"))
+        for e in entries
+    ]
+    touched = replace(promotion, updated_at=clock.now())
+    try:
+        store.add_promotion_codes(tenant, touched, codes, MAX_CODES)
+    except CodesTaken as taken:
+        raise Conflict(
+            *(
+                Problem("duplicate_code", f"data.codes[{n}].code", {"code": c.code})
+                for n, c in enumerate(codes)
+                if c.code in taken.codes
+            )
+        ) from None
+    except QuotaExceeded:
+        raise InvalidRequest(Problem("too_many_codes", params={"limit": MAX_CODES})) from None
+    except KeyError:
+        raise NotFound(Problem("promotion_not_found")) from None  # deleted meanwhile
+    return touched
+
+
+def list_page(store: Storage, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+    """A page of codes; an automatic promotion lists its system code `auto_<id>` first [doc]."""
+    promotion = promotions.get(store, tenant, promotion_id)
+    if not promotion.automatic:
+        return store.list_promotion_codes(tenant, promotion_id, offset=offset, limit=limit)
+    system = [PromotionCode(code=f"auto_{promotion.id}")] if offset == 0 else []
+    page = store.list_promotion_codes(tenant, promotion_id, offset=max(offset - 1, 0), limit=limit - len(system))
+    return Page(items=system + page.items, total=page.total + 1)
+
+
+def delete(store: Storage, tenant: str, promotion_id: str, codes: list[str]) -> None:
+    """Bulk delete: codes the promotion does not have are passed over."""
+    promotions.get(store, tenant, promotion_id)
+    store.delete_promotion_codes(tenant, promotion_id, codes)
+
+
+def delete_one(store: Storage, tenant: str, promotion_id: str, code: str) -> None:
+    promotions.get(store, tenant, promotion_id)
+    if not store.delete_promotion_codes(tenant, promotion_id, [code]):
+        raise NotFound(Problem("code_not_found", params={"code": code}))
+
+
+def use(store: Storage, clock: Clock, tenant: str, code: str, user: str | None) -> tuple[Promotion, PromotionCode]:
+    """A shopper applies a code: checked against the promotion and the code, then counted.
+
+    Refusals name why: an unknown code (the vendor's cart answer [doc]), a disabled, not yet
+    started or expired promotion, a code kept for another user, or one with no uses left.
+    """
+    found = store.find_promotion_code(tenant, code)
+    if found is None:
+        raise NotFound(Problem("unknown_promotion_code", "code", {"code": code}))
+    promotion, entry = found
+    now = clock.now()
+    if not promotion.enabled:
+        raise RuleViolation(Problem("promotion_disabled", "code", {"code": code}))
+    if now < promotion.start:
+        raise RuleViolation(Problem("promotion_not_started", "code", {"code": code}))
+    if promotions.is_expired(promotion, now):
+        raise RuleViolation(Problem("promotion_expired", "code", {"code": code}))
+    if entry.user is not None and entry.user != user:
+        raise RuleViolation(Problem("code_for_another_user", "user", {"code": code}))
+    try:
+        return promotion, store.use_promotion_code(tenant, promotion.id, code)
+    except AlreadyUsed:
+        raise RuleViolation(Problem("code_used_up", "code", {"code": code, "uses": entry.uses})) from None

@@ -1,0 +1,119 @@
+"""Moltin's JSON for promotions, codes and paginated lists."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from codestand.core.clock import iso_millis
+from codestand.core.models import Page, Promotion, PromotionCode
+
+DEFAULT_LIMIT = 100  # page[limit] default and maximum [doc]
+
+
+def promotion(p: Promotion) -> dict:
+    """The promotion object in the vendor page's field order; optional fields only when set."""
+    body = {
+        "type": "promotion",
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "enabled": p.enabled,
+    }
+    if p.automatic is not None:
+        body["automatic"] = p.automatic
+    body.update(
+        promotion_type=p.promotion_type,
+        schema=p.schema,
+        start=rfc3339(p.start),
+        end=rfc3339(p.end),
+        **p.extras,
+        created_at=iso_millis(p.created_at),
+        updated_at=iso_millis(p.updated_at),
+    )
+    return body
+
+
+def code(c: PromotionCode) -> dict:
+    body: dict = {"code": c.code}
+    if c.uses is not None:
+        body["uses"] = c.uses_left  # uses left; absent means unlimited [doc]
+    if c.user is not None:
+        body["user"] = c.user
+    body["consume_unit"] = c.consume_unit
+    return body
+
+
+_code_json: dict[int, tuple[PromotionCode, str]] = {}
+
+
+def code_json(c: PromotionCode) -> str:
+    """`json.dumps(code(c))`, remembered per code record (records are immutable: a use replaces
+    the record); the cache holds the record, so its id cannot be reused while cached."""
+    hit = _code_json.get(id(c))
+    if hit is not None and hit[0] is c:
+        return hit[1]
+    text = json.dumps(code(c))
+    if len(_code_json) >= 10_000:
+        _code_json.clear()
+    _code_json[id(c)] = (c, text)
+    return text
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2017-11-13T00:00:00Z`, as the vendor returns `start` and `end` [doc]."""
+    text = iso_millis(moment)
+    return text if text[-5:] != ".000Z" else text[:-5] + "Z"
+
+
+def paging(request: Request) -> tuple[int, int]:
+    """`page[limit]` and `page[offset]`, already checked against the spec."""
+    if not request.scope.get("query_string"):  # most calls: no need to parse the query
+        return DEFAULT_LIMIT, 0
+    limit = request.query_params.get("page[limit]")
+    offset = request.query_params.get("page[offset]")
+    return (int(limit) if limit else DEFAULT_LIMIT), (int(offset) if offset else 0)
+
+
+def envelope(request: Request, page: Page, data: list[dict], *, limit: int, offset: int) -> dict:
+    """`{data, links, meta}`; links are full URLs on the host the client called [doc]."""
+    extra = (
+        "".join(f"&{k}={v}" for k, v in request.query_params.items() if not k.startswith("page["))
+        if request.scope.get("query_string")
+        else ""
+    )
+    base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+
+    def link(at: int) -> str:
+        return f"{base}?page[limit]={limit}&page[offset]={at}{extra}"
+
+    last = ((page.total - 1) // limit) * limit if page.total else 0
+    return {
+        "data": data,
+        "links": {
+            "current": link(offset),
+            "first": link(0),
+            "last": link(last),
+            "prev": link(max(offset - limit, 0)) if offset > 0 else None,
+            "next": link(offset + limit) if offset + limit < page.total else None,
+        },
+        "meta": {
+            "page": {
+                "limit": limit,
+                "offset": offset,
+                "current": offset // limit + 1,
+                "total": -(-page.total // limit),
+            },
+            "results": {"total": page.total},
+        },
+    }
+
+
+def envelope_response(request: Request, page: Page, data_json: list[str], *, limit: int, offset: int) -> Response:
+    """`envelope` with its data already JSON, as the bytes Connexion would send for the whole."""
+    rest = envelope(request, page, [], limit=limit, offset=offset)
+    text = f'{{"data": [{", ".join(data_json)}], "links": {json.dumps(rest["links"])}, "meta": {json.dumps(rest["meta"])}}}\n'
+    return Response(text, media_type="application/json")

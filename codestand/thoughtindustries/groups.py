@@ -1,0 +1,95 @@
+"""Thought Industries redemption code groups: creating them with their codes, reading, listing.
+
+The body has passed the contract's schema by the time it gets here (types, bounds, at least one
+item, access days versus access expiration date); this module applies what a schema cannot
+express: the catalog, and whether the tenant's code space still holds the codes asked for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from codestand.core import cursors
+from codestand.core.clock import Clock, instant, iso_millis
+from codestand.core.errors import Conflict, NotFound, Problem, RuleViolation
+from codestand.core.models import CatalogItem, Page, RedemptionGroup
+from codestand.storage.base import CodesTaken, Storage
+from codestand.thoughtindustries import catalog, codes
+
+PAGE_SIZE = 50  # the vendor's list page size [doc]
+_ATTEMPTS = 5
+
+
+def create(
+    store: Storage, clock: Clock, seed: catalog.Seed, tenant: str, body: dict[str, Any], *, strict_catalog: bool
+) -> RedemptionGroup:
+    # Every unknown id of every kind is reported at once, as the other rules are.
+    unknown: list[Problem] = []
+
+    def resolve(kind: str, ids: list[str]) -> tuple[CatalogItem, ...]:
+        try:
+            return catalog.resolve(store, seed, tenant, kind, ids, strict=strict_catalog)
+        except RuleViolation as exc:
+            unknown.extend(exc.problems)
+            return ()
+
+    items = {kind: resolve(kind, body.get(kind) or []) for kind in ("courses", "learningPaths", "bundles", "licenses")}
+    client = body.get("client")
+    client_item = (resolve("clients", [client]) or (None,))[0] if client else None
+    if unknown:
+        raise RuleViolation(*unknown)
+    length, count = body["codeLength"], body["totalCodesCount"]
+    group = RedemptionGroup(
+        id=str(uuid.uuid4()),
+        label=body["label"],
+        code_length=length,
+        total_codes=count,
+        created_at=clock.now(),
+        expiration_date=_answered(body, "expirationDate"),
+        access_days=body.get("accessDays"),
+        access_expiration_date=_answered(body, "accessExpirationDate"),
+        client=client_item,
+        courses=items["courses"],
+        learning_paths=items["learningPaths"],
+        bundles=items["bundles"],
+        licenses=items["licenses"],
+    )
+    for _ in range(_ATTEMPTS):
+        used = store.code_count(tenant, length)
+        available = codes.space(length) - used
+        if count > available:
+            raise RuleViolation(Problem("rule:code_space", "codeLength", {"available": available, "length": length}))
+        drawn = codes.draw(count, length, used, lambda batch: store.codes_taken(tenant, batch))
+        try:
+            store.create_group(tenant, group, drawn)
+            return group
+        except CodesTaken:
+            continue  # another writer took some of these codes meanwhile: draw again
+    raise Conflict()
+
+
+def get(store: Storage, tenant: str, group_id: str) -> RedemptionGroup:
+    group = store.get_group(tenant, group_id)
+    if group is None:
+        raise NotFound(Problem("group_not_found"))
+    return group
+
+
+def list_page(
+    store: Storage, tenant: str, *, cursor: str | None, query: str | None, sort: str | None
+) -> tuple[Page, str | None]:
+    """One page of 50 and the cursor of the next page (None on the last)."""
+    offset = cursors.offset(cursor, "groups") if cursor else 0
+    field, _, direction = (sort or "").partition(":")
+    page = store.list_groups(
+        tenant, query=query or None, sort=field or None, descending=direction == "desc", offset=offset, limit=PAGE_SIZE
+    )
+    after = offset + len(page.items)
+    return page, (cursors.cursor(after, "groups") if after < page.total else None)
+
+
+def _answered(body: dict[str, Any], field: str) -> str | None:
+    """Dates are answered as UTC instants with milliseconds."""
+    value = body.get(field)
+    return None if value is None else iso_millis(instant(value, field))
