@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from codestand.moltin.promotions import actor
+
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
 from tests.samples import GROUP, PROMOTION
@@ -145,7 +147,9 @@ class TestPromotionCodeUse:
             assert response.status_code == 201
             assert response.json() == {"code": "TWICE", "promotion_id": promotion["id"], "uses_left": left}
         listed = moltin.get(f"/v2/promotions/{promotion['id']}/codes").json()["data"]
-        assert {"code": "TWICE", "uses": 0, "consume_unit": "per_cart"} in listed
+        twice = next(c for c in listed if c["code"] == "TWICE")
+        assert set(twice.pop("meta")["timestamps"]) == {"created_at"}
+        assert twice == {"code": "TWICE", "uses": 0, "max_uses": 2, "consume_unit": "per_cart", "created_by": actor("store-1")}
         response = self.use(moltin, "TWICE")
         assert response.status_code == 422
         assert response.json()["errors"][0]["title"] == "Code used up"
@@ -496,6 +500,8 @@ class TestAdminToken:
             "PUT /v2/promotions/{id}": ("PUT", f"/v2/promotions/{promotion['id']}", moltin, {"data": {"type": "promotion", "name": "New"}}),
             "POST /v2/promotions/{id}/codes": ("POST", f"/v2/promotions/{promotion['id']}/codes", moltin, codes),
             "GET /v2/promotions/{id}/codes": ("GET", f"/v2/promotions/{promotion['id']}/codes", moltin, None),
+            "GET /v2/promotions/{id}/history": ("GET", f"/v2/promotions/{promotion['id']}/history", moltin, None),
+            "GET /v2/promotions/attributes": ("GET", "/v2/promotions/attributes", moltin, None),
             "DELETE /v2/promotions/{id}/codes/{code}": ("DELETE", f"/v2/promotions/{promotion['id']}/codes/MINE", moltin, None),
             "DELETE /v2/promotions/{id}/codes": ("DELETE", f"/v2/promotions/{promotion['id']}/codes", moltin, codes),
             "DELETE /v2/promotions/{id}": ("DELETE", f"/v2/promotions/{promotion['id']}", moltin, None),

@@ -9,10 +9,15 @@ import pytest
 
 from codestand.core.models import PromotionCode
 from tests.conftest import token_for
-from tests.test_promotions import VENDOR_EXAMPLE, error
+from tests.test_promotions import KEY, VENDOR_EXAMPLE, error
 
 NOW = datetime(2018, 5, 10, 15, 25, 21, 164000, tzinfo=timezone.utc)
 LIVE = {**VENDOR_EXAMPLE, "start": "2017-11-13", "end": "2019-11-13"}
+
+
+def made(at: str = "2018-05-10T15:25:21.164Z") -> dict:
+    """What every listed code carries besides its own fields: who made it, and when."""
+    return {"created_by": KEY, "meta": {"timestamps": {"created_at": at}}}
 
 
 @pytest.fixture
@@ -44,17 +49,20 @@ def test_vendor_curl_example_answers_201_with_the_promotion(moltin, clock, promo
     assert response.status_code == 201
     assert response.headers["content-type"] == "application/json"
     # As on the vendor page: the promotion, its updated_at moved by the write.
-    assert response.json() == {"data": {**promotion, "updated_at": "2018-05-10T15:26:18.203Z"}}
+    moved = "2018-05-10T15:26:18.203Z"
+    assert response.json() == {
+        "data": {**promotion, "updated_at": moved, "meta": {"timestamps": {"created_at": promotion["created_at"], "updated_at": moved}}}
+    }
     assert listed(moltin, promotion["id"]) == [
-        {"code": "ZXY_CBA", "consume_unit": "per_cart"},
-        {"code": "ABC_XYZ", "consume_unit": "per_cart"},
+        {"code": "ZXY_CBA", "consume_unit": "per_cart", **made(moved)},
+        {"code": "ABC_XYZ", "consume_unit": "per_cart", **made(moved)},
     ]
 
 
 def test_uses_user_and_consume_unit_are_kept(moltin, promotion):
     add(moltin, promotion["id"], {"code": "ONCE", "uses": 1, "user": "customer-42", "consume_unit": "per_item"})
     assert listed(moltin, promotion["id"]) == [
-        {"code": "ONCE", "uses": 1, "user": "customer-42", "consume_unit": "per_item"}
+        {"code": "ONCE", "uses": 1, "max_uses": 1, "user": "customer-42", "consume_unit": "per_item", **made()}
     ]
 
 
@@ -64,7 +72,7 @@ def test_codes_list_pages(moltin, promotion):
     body = response.json()
     url = f"http://testserver/v2/promotions/{promotion['id']}/codes?page[limit]=2&page[offset]={{}}"
     assert body == {
-        "data": [{"code": "C4", "consume_unit": "per_cart"}],
+        "data": [{"code": "C4", "consume_unit": "per_cart", **made()}],
         "links": {"current": url.format(4), "first": url.format(0), "last": url.format(4), "prev": url.format(2), "next": None},
         "meta": {"page": {"limit": 2, "offset": 4, "current": 3, "total": 3}, "results": {"total": 5}},
     }
@@ -124,7 +132,9 @@ def test_no_codes_on_an_automatic_promotion(moltin):
         "errors": [error(422, "No codes allowed", "Cannot add codes to an automatic promotion")]
     }
     # Its system code is listed instead.
-    assert listed(moltin, automatic["id"]) == [{"code": f"auto_{automatic['id']}", "consume_unit": "per_cart"}]
+    assert listed(moltin, automatic["id"]) == [
+        {"code": f"auto_{automatic['id']}", "consume_unit": "per_cart", **made()}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -165,7 +175,7 @@ def test_delete_one_code(moltin, promotion):
     add(moltin, promotion["id"], {"code": "KEEP"}, {"code": "DROP"})
     response = moltin.delete(f"/v2/promotions/{promotion['id']}/codes/DROP")
     assert (response.status_code, response.content) == (204, b"")
-    assert listed(moltin, promotion["id"]) == [{"code": "KEEP", "consume_unit": "per_cart"}]
+    assert listed(moltin, promotion["id"]) == [{"code": "KEEP", "consume_unit": "per_cart", **made()}]
     response = moltin.delete(f"/v2/promotions/{promotion['id']}/codes/DROP")
     assert response.status_code == 404
     assert response.json() == {"errors": [error(404, "Not Found", "promotion code not found")]}
@@ -176,7 +186,7 @@ def test_bulk_delete_passes_over_unknown_codes(moltin, promotion):
     body = {"data": {"type": "promotion_codes", "codes": [{"code": "A"}, {"code": "C"}, {"code": "ZZZ"}]}}
     response = moltin.request("DELETE", f"/v2/promotions/{promotion['id']}/codes", json=body)
     assert (response.status_code, response.content) == (204, b"")
-    assert listed(moltin, promotion["id"]) == [{"code": "B", "consume_unit": "per_cart"}]
+    assert listed(moltin, promotion["id"]) == [{"code": "B", "consume_unit": "per_cart", **made()}]
     # A deleted code may be used again.
     assert add(moltin, promotion["id"], {"code": "A"}).status_code == 201
 
@@ -227,7 +237,7 @@ class TestLifecycle:
     def test_codes_stay_listed_when_the_promotion_expires(self, moltin, clock, promotion):
         add(moltin, promotion["id"], {"code": "OLD"})
         travel(moltin, clock, datetime(2020, 1, 1, tzinfo=timezone.utc))
-        assert listed(moltin, promotion["id"]) == [{"code": "OLD", "consume_unit": "per_cart"}]
+        assert listed(moltin, promotion["id"]) == [{"code": "OLD", "consume_unit": "per_cart", **made()}]
 
     def test_reenabling_an_expired_promotion_deletes_its_codes(self, moltin, clock, promotion):
         add(moltin, promotion["id"], {"code": "OLD"})
@@ -243,14 +253,14 @@ class TestLifecycle:
         add(moltin, promotion["id"], {"code": "KEPT"})
         response = moltin.put(f"/v2/promotions/{promotion['id']}", json={"data": {"type": "promotion", "end": "2025-01-01"}})
         assert response.status_code == 200
-        assert listed(moltin, promotion["id"]) == [{"code": "KEPT", "consume_unit": "per_cart"}]
+        assert listed(moltin, promotion["id"]) == [{"code": "KEPT", "consume_unit": "per_cart", **made()}]
 
     def test_other_updates_of_an_expired_promotion_keep_its_codes(self, moltin, clock, promotion):
         add(moltin, promotion["id"], {"code": "KEPT"})
         travel(moltin, clock, datetime(2020, 1, 1, tzinfo=timezone.utc))
         response = moltin.put(f"/v2/promotions/{promotion['id']}", json={"data": {"type": "promotion", "name": "Renamed"}})
         assert response.status_code == 200
-        assert listed(moltin, promotion["id"]) == [{"code": "KEPT", "consume_unit": "per_cart"}]
+        assert listed(moltin, promotion["id"]) == [{"code": "KEPT", "consume_unit": "per_cart", **made()}]
 
     def test_reenabling_with_more_than_1000_codes_is_refused(self, moltin, clock, store, promotion):
         # Only reachable through a store filled past the quota; the vendor documents the answer.

@@ -11,6 +11,8 @@ import pytest
 from codestand.core.models import Promotion
 
 NOW = datetime(2018, 5, 10, 15, 25, 21, 164000, tzinfo=timezone.utc)
+# What `created_by` / `updated_by` say for the client_id `store-1` (the vendor's `Key-...` form).
+KEY = "Key-4816473547432577975"
 
 VENDOR_EXAMPLE = {
     "type": "promotion",
@@ -62,17 +64,24 @@ def test_create_answers_the_vendor_example(moltin, clock):
             "name": "Promo #1",
             "description": "Initial Promotion",
             "enabled": True,
+            # Always there: the vendor's promotion schema requires it.
+            "automatic": False,
             "promotion_type": "fixed_discount",
             "schema": {"currencies": [{"currency": "USD", "amount": 900}, {"currency": "GBP", "amount": 1100}]},
             "start": "2017-11-13T00:00:00Z",
             "end": "2019-11-13T00:00:00Z",
+            "created_by": KEY,
+            "updated_by": KEY,
             "created_at": "2018-05-10T15:25:21.164Z",
             "updated_at": "2018-05-10T15:25:21.164Z",
+            # Both SDKs' `Promotion` type reads the timestamps here.
+            "meta": {"timestamps": {"created_at": "2018-05-10T15:25:21.164Z", "updated_at": "2018-05-10T15:25:21.164Z"}},
         }
     }
-    # Field order is the vendor page's.
+    # Field order is the vendor page's, then the fields the current vendor document adds.
     assert list(body["data"]) == [
-        "type", "id", "name", "description", "enabled", "promotion_type", "schema", "start", "end", "created_at", "updated_at",
+        "type", "id", "name", "description", "enabled", "automatic", "promotion_type", "schema", "start", "end",
+        "created_by", "updated_by", "created_at", "updated_at", "meta",
     ]
 
 
@@ -131,7 +140,7 @@ def without(key):
                     400,
                     "enum",
                     "promotion_type must be one of: fixed_discount, percent_discount, x_for_y, x_for_amount, "
-                    "bundle_fixed_discount, item_fixed_discount, item_percent_discount",
+                    "bundle_fixed_discount, item_fixed_discount, item_percent_discount, bundle_gift",
                     "data.promotion_type",
                 ),
                 error(400, "schema", "schema does not match what promotion_type free_lunch requires", "data.schema"),
@@ -248,7 +257,13 @@ def test_get_update_delete(moltin, clock):
     clock.advance(timedelta(seconds=57, milliseconds=39))
     response = moltin.put(path, json={"data": {"type": "promotion", "name": "Promo #2", "enabled": False}})
     assert response.status_code == 200
-    updated = {**created, "name": "Promo #2", "enabled": False, "updated_at": "2018-05-10T15:26:18.203Z"}
+    updated = {
+        **created,
+        "name": "Promo #2",
+        "enabled": False,
+        "updated_at": "2018-05-10T15:26:18.203Z",
+        "meta": {"timestamps": {"created_at": created["created_at"], "updated_at": "2018-05-10T15:26:18.203Z"}},
+    }
     assert response.json() == {"data": updated}
     assert moltin.get(path).json() == {"data": updated}
 
@@ -289,12 +304,13 @@ def test_unknown_promotion(moltin, method):
 
 
 def test_empty_list_carries_links_and_meta(moltin):
+    # 25 a page unless asked: the current pagination guide's default length.
     response = moltin.get("/v2/promotions")
-    base = "http://testserver/v2/promotions?page[limit]=100&page[offset]=0"
+    base = "http://testserver/v2/promotions?page[limit]=25&page[offset]=0"
     assert response.json() == {
         "data": [],
         "links": {"current": base, "first": base, "last": base, "prev": None, "next": None},
-        "meta": {"page": {"limit": 100, "offset": 0, "current": 1, "total": 0}, "results": {"total": 0}},
+        "meta": {"page": {"limit": 25, "offset": 0, "current": 1, "total": 0}, "results": {"total": 0}},
     }
 
 
@@ -339,7 +355,7 @@ def test_filter_by_code(moltin):
     moltin.post(f"/v2/promotions/{second['id']}/codes", json={"data": {"type": "promotion_codes", "codes": [{"code": "SUMMER"}]}})
     body = moltin.get("/v2/promotions?filter=eq(code,SUMMER)").json()
     assert [p["id"] for p in body["data"]] == [second["id"]]
-    assert body["links"]["current"] == "http://testserver/v2/promotions?page[limit]=100&page[offset]=0&filter=eq(code,SUMMER)"
+    assert body["links"]["current"] == "http://testserver/v2/promotions?page[limit]=25&page[offset]=0&filter=eq(code,SUMMER)"
     assert moltin.get("/v2/promotions?filter=eq(code,NOPE)").json()["data"] == []
     assert first["id"] != second["id"]
 

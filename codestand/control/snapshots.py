@@ -47,7 +47,15 @@ def export(store: Storage, tenant: str) -> dict[str, Any]:
             {
                 **_promotion(p),
                 "codes": [
-                    {"code": c.code, "uses": c.uses, "user": c.user, "consume_unit": c.consume_unit, "used": c.used}
+                    {
+                        "code": c.code,
+                        "uses": c.uses,
+                        "user": list(c.user) if isinstance(c.user, tuple) else c.user,
+                        "consume_unit": c.consume_unit,
+                        "used": c.used,
+                        "created_at": None if c.created_at is None else iso_millis(c.created_at),
+                        "created_by": c.created_by,
+                    }
                     for c in store.list_promotion_codes(tenant, p.id, offset=0, limit=_ALL).items
                 ],
             }
@@ -77,8 +85,11 @@ def restore(store: Storage, tenant: str, snapshot: dict[str, Any]) -> None:
                 _promotion_from(p),
                 [
                     PromotionCode(
-                        code=c["code"], uses=c.get("uses"), user=c.get("user"),
+                        code=c["code"], uses=c.get("uses"),
+                        user=tuple(c["user"]) if isinstance(c.get("user"), list) else c.get("user"),
                         consume_unit=c.get("consume_unit", "per_cart"), used=c.get("used", 0),
+                        created_at=_instant(c["created_at"]) if c.get("created_at") else None,
+                        created_by=c.get("created_by"),
                     )
                     for c in p["codes"]
                 ],
@@ -182,6 +193,8 @@ def _promotion(p: Promotion) -> dict:
         "created_at": iso_millis(p.created_at),
         "updated_at": iso_millis(p.updated_at),
         "extras": p.extras,
+        "created_by": p.created_by,
+        "updated_by": p.updated_by,
     }
 
 
@@ -199,6 +212,8 @@ def _promotion_from(p: dict) -> Promotion:
         created_at=_instant(p["created_at"]),
         updated_at=_instant(p["updated_at"]),
         extras=p.get("extras", {}),
+        created_by=p.get("created_by"),
+        updated_by=p.get("updated_by"),
     )
 
 

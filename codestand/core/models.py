@@ -81,6 +81,10 @@ class Promotion:
     automatic: bool | None = None
     # min_cart_value, max_discount_value, max_applications_per_cart: kept only when sent.
     extras: dict = field(default_factory=dict)
+    # Who created and last changed it (the vendor's `created_by` / `updated_by`); None for
+    # records kept before the stand-in recorded them, as the vendor omits them for old ones.
+    created_by: str | None = None
+    updated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +93,41 @@ class PromotionCode:
 
     code: str
     uses: int | None = None
-    user: str | None = None
+    user: str | tuple[str, ...] | None = None  # one customer id, or several
     consume_unit: str = "per_cart"
     used: int = 0  # how many times a shopper has used it
+    created_at: datetime | None = None  # None for records kept before the stand-in recorded it
+    created_by: str | None = None
+
+    def allows(self, user: str | None) -> bool:
+        """Whether `user` may use the code: anyone when it names none."""
+        if self.user is None:
+            return True
+        return user in self.user if isinstance(self.user, tuple) else user == self.user
 
     @property
     def uses_left(self) -> int | None:
         return None if self.uses is None else self.uses - self.used
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionJob:
+    """A Moltin promotion job (`code_generate`, `code_export`), as the vendor's jobs API shows it.
+
+    `codes` are those a running `code_generate` made (for a cancel to delete); `file` is a
+    finished export's CSV.
+    """
+
+    id: str
+    promotion_id: str
+    job_type: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    parameters: dict = field(default_factory=dict)
+    created_by: str | None = None
+    result: dict | None = None
+    error: str | None = None
+    codes: tuple[str, ...] = ()
+    file: str | None = None

@@ -104,6 +104,9 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[Problem]:
         key = "null" if error.instance is None else "type"
         return [Problem(key, where, {"expected": error.validator_value})]
     if kind == "anyOf":
+        branch = _branch_of_type(error)
+        if branch is not None:
+            return [problem for sub in branch for problem in problems_of(sub, prefix)]
         formats = [s.get("format") for s in error.validator_value if isinstance(s, dict)]
         if error.instance is None:
             return [Problem("null", where, {"expected": "string"})]
@@ -114,6 +117,16 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[Problem]:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [Problem("unknown_field", field_path([name], where or "")) for name in extra]
     return [Problem(kind, where, {"limit": error.validator_value})]
+
+
+def _branch_of_type(error: ValidationError) -> list[ValidationError] | None:
+    """Of an `anyOf` the instance failed, the errors of the one branch whose type it has (the
+    list branch for a list, the string branch for a string), or None unless exactly one has."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [subs for subs in branches.values() if not any(s.validator == "type" and not s.relative_path for s in subs)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _instance_params(error: ValidationError) -> dict[str, t.Any]:

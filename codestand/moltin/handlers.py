@@ -38,19 +38,31 @@ async def delete_promotion(id: str, user: str) -> tuple[None, int]:
     return None, 204
 
 
+async def promotion_history(id: str, user: str) -> dict:
+    request = current_request()
+    limit, offset = shapes.paging(request)
+    page = promotions.history(current().store, user, id, offset=offset, limit=limit)
+    return shapes.envelope(request, page, [shapes.promotion(p) for p in page.items], limit=limit, offset=offset)
+
+
+async def promotion_attributes(user: str) -> dict:
+    return shapes.ATTRIBUTES
+
+
 # Codes of a Moltin promotion (`/v2/promotions/{id}/codes`).
 
 async def add_codes(id: str, body: dict, user: str) -> tuple[dict, int]:
     s = current()
-    promotion = promotion_codes.add(s.store, s.clock, user, id, body["data"]["codes"])
+    data = body["data"]
+    promotion = promotion_codes.add(s.store, s.clock, user, id, data["codes"], data.get("consume_unit", "per_cart"))
     # The vendor answers 201 with the promotion, not the codes [doc].
     return {"data": shapes.promotion(promotion)}, 201
 
 
-async def list_codes(id: str, user: str) -> Response:
+async def list_codes(id: str, user: str, filter: str | None = None) -> Response:
     request = current_request()
     limit, offset = shapes.paging(request)
-    page = promotion_codes.list_page(current().store, user, id, offset=offset, limit=limit)
+    page = promotion_codes.list_page(current().store, user, id, offset=offset, limit=limit, filter=filter)
     return shapes.envelope_response(request, page, [shapes.code_json(c) for c in page.items], limit=limit, offset=offset)
 
 

@@ -43,6 +43,10 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "rule:client_secret_required": (400, "required", "client_secret is required for the client_credentials grant"),
     "rule:schema_for_type": (400, "schema", "schema does not match what promotion_type {promotion_type} requires"),
     "rule:type_and_schema_together": (400, "required", "promotion_type and schema must be sent together"),
+    "rule:some_target": (400, "required", "schema needs targets, target_nodes, target_attributes or target_conditions"),  # [doc] rule
+    "rule:all_with_nodes": (400, "schema", 'targets "all" cannot be used together with target_nodes'),  # [doc] rule
+    # Filtering guide's text for every filter it cannot parse or does not support [doc].
+    "bad_filter": (400, "Bad Request", "Could not parse the supplied filter"),
     "duplicate_parameter": (400, "Bad Request", "{field} is sent more than once"),
     "too_many_fields": (400, "Bad Request", "The form has more than {limit} fields"),
     "required_parameter": (400, "Bad Request", "{field} is required"),
@@ -55,6 +59,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "codes_on_automatic": (422, "No codes allowed", "Cannot add codes to an automatic promotion"),  # [doc]
     "reenable_too_many_codes": (422, "Unprocessable Entity", ""),  # [doc], detail empty as documented
     "duplicate_code": (409, "Conflict", "The code {code} is already used by a promotion in this store"),
+    "job_in_progress": (422, "Unprocessable Entity", "A job of this promotion is pending or processing; wait until it is completed or failed"),
+    "job_not_cancellable": (422, "Unprocessable Entity", "Only a pending or processing job can be cancelled; this one is {status}"),
     # Authentication.
     "unauthorized": (401, "Unable to validate access token", None),  # [doc]
     "invalid_client": (401, "Unauthorized", "The client_id and client_secret are not valid"),
@@ -62,6 +68,8 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     # Everything else a route can answer.
     "promotion_not_found": (404, "Not Found", "promotion not found"),  # [doc]
     "code_not_found": (404, "Not Found", "promotion code not found"),
+    "job_not_found": (404, "Not Found", "job not found"),
+    "job_file_not_found": (404, "Not Found", "This job has no exported file"),
     "not_found": (404, "Not Found", "The requested resource was not found"),
     "method_not_allowed": (405, "Method Not Allowed", "This method is not allowed on this resource"),
     "conflict": (409, "Conflict", "Write conflict detected"),  # [doc]

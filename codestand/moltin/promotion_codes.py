@@ -14,22 +14,40 @@ from codestand.core.errors import (
     RuleViolation,
 )
 from codestand.core.models import Page, Promotion, PromotionCode
-from codestand.moltin import promotions
+from codestand.moltin import filters, promotions
 from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage
 
 MAX_CODES = 1000  # per promotion [doc]
 
 
-def add(store: Storage, clock: Clock, tenant: str, promotion_id: str, entries: list[dict[str, Any]]) -> Promotion:
-    """Add codes; the answer is the promotion, as the vendor's 201 shows it."""
+def add(
+    store: Storage,
+    clock: Clock,
+    tenant: str,
+    promotion_id: str,
+    entries: list[dict[str, Any]],
+    consume_unit: str = "per_cart",
+) -> Promotion:
+    """Add codes; the answer is the promotion, as the vendor's 201 shows it.
+
+    `consume_unit` is the unit of codes that name none: epcc-cli sends one beside `codes`.
+    """
     promotion = promotions.get(store, tenant, promotion_id)
     if promotion.automatic:
         raise RuleViolation(Problem("codes_on_automatic"))
+    now, by = clock.now(), promotions.actor(tenant)
     codes = [
-        PromotionCode(code=e["code"], uses=e.get("uses"), user=e.get("user"), consume_unit=e.get("consume_unit", "per_cart"))
+        PromotionCode(
+            code=e["code"],
+            uses=e.get("uses"),
+            user=tuple(e["user"]) if isinstance(e.get("user"), list) else e.get("user"),
+            consume_unit=e.get("consume_unit", consume_unit),
+            created_at=now,
+            created_by=by,
+        )
         for e in entries
     ]
-    touched = replace(promotion, updated_at=clock.now())
+    touched = replace(promotion, updated_at=now)
     try:
         store.add_promotion_codes(tenant, touched, codes, MAX_CODES)
     except CodesTaken as taken:
@@ -47,14 +65,48 @@ def add(store: Storage, clock: Clock, tenant: str, promotion_id: str, entries: l
     return touched
 
 
-def list_page(store: Storage, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+# The vendor lists no filter for codes, but both SDKs send `Filter()` on `Codes()`: the code's
+# own attributes, with the operators that fit them (a guess, in the README).
+FILTERS = {
+    "code": frozenset({"eq", "like", "in"}),
+    "consume_unit": frozenset({"eq"}),
+    "user": frozenset({"eq", "in"}),
+    "uses": frozenset({"eq", "gt", "ge", "lt", "le"}),
+    "max_uses": frozenset({"eq", "gt", "ge", "lt", "le"}),
+    "created_by": frozenset({"eq"}),
+}
+
+
+def list_page(
+    store: Storage, tenant: str, promotion_id: str, *, offset: int, limit: int, filter: str | None = None
+) -> Page:
     """A page of codes; an automatic promotion lists its system code `auto_<id>` first [doc]."""
     promotion = promotions.get(store, tenant, promotion_id)
+    conditions = filters.parse(filter, FILTERS)
+    if conditions:
+        every = _with_system_code(promotion, store.list_promotion_codes(tenant, promotion_id, offset=0, limit=MAX_CODES + 1).items)
+        kept = [c for c in every if filters.matches(conditions, lambda name, c=c: _attribute(c, name))]
+        return Page(items=kept[offset : offset + limit], total=len(kept))
     if not promotion.automatic:
         return store.list_promotion_codes(tenant, promotion_id, offset=offset, limit=limit)
-    system = [PromotionCode(code=f"auto_{promotion.id}")] if offset == 0 else []
+    system = _with_system_code(promotion, []) if offset == 0 else []
     page = store.list_promotion_codes(tenant, promotion_id, offset=max(offset - 1, 0), limit=limit - len(system))
     return Page(items=system + page.items, total=page.total + 1)
+
+
+def _with_system_code(promotion: Promotion, codes: list[PromotionCode]) -> list[PromotionCode]:
+    if not promotion.automatic:
+        return codes
+    system = PromotionCode(code=f"auto_{promotion.id}", created_at=promotion.created_at, created_by=promotion.created_by)
+    return [system, *codes]
+
+
+def _attribute(code: PromotionCode, name: str) -> Any:
+    if name == "uses":
+        return code.uses_left
+    if name == "max_uses":
+        return code.uses
+    return getattr(code, name)
 
 
 def delete(store: Storage, tenant: str, promotion_id: str, codes: list[str]) -> None:
@@ -86,7 +138,7 @@ def use(store: Storage, clock: Clock, tenant: str, code: str, user: str | None) 
         raise RuleViolation(Problem("promotion_not_started", "code", {"code": code}))
     if promotions.is_expired(promotion, now):
         raise RuleViolation(Problem("promotion_expired", "code", {"code": code}))
-    if entry.user is not None and entry.user != user:
+    if not entry.allows(user):
         raise RuleViolation(Problem("code_for_another_user", "user", {"code": code}))
     try:
         return promotion, store.use_promotion_code(tenant, promotion.id, code)

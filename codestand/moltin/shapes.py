@@ -11,39 +11,78 @@ from starlette.responses import Response
 from codestand.core.clock import iso_millis
 from codestand.core.models import Page, Promotion, PromotionCode
 
-DEFAULT_LIMIT = 100  # page[limit] default and maximum [doc]
+DEFAULT_LIMIT = 25  # page[limit] default; at most 100 (current/pagination.md) [doc]
 
 
 def promotion(p: Promotion) -> dict:
-    """The promotion object in the vendor page's field order; optional fields only when set."""
+    """The promotion object in the vendor page's field order; optional fields only when set.
+
+    `automatic` is always there (the vendor's schema requires it; false unless set), and the
+    timestamps are both at the top level (the Moltin-era page) and in `meta.timestamps`
+    (both SDKs' types).
+    """
+    created, updated = iso_millis(p.created_at), iso_millis(p.updated_at)
     body = {
         "type": "promotion",
         "id": p.id,
         "name": p.name,
         "description": p.description,
         "enabled": p.enabled,
-    }
-    if p.automatic is not None:
-        body["automatic"] = p.automatic
-    body.update(
-        promotion_type=p.promotion_type,
-        schema=p.schema,
-        start=rfc3339(p.start),
-        end=rfc3339(p.end),
+        "automatic": bool(p.automatic),
+        "promotion_type": p.promotion_type,
+        "schema": p.schema,
+        "start": rfc3339(p.start),
+        "end": rfc3339(p.end),
         **p.extras,
-        created_at=iso_millis(p.created_at),
-        updated_at=iso_millis(p.updated_at),
-    )
+    }
+    if p.created_by is not None:
+        body["created_by"] = p.created_by
+    if p.updated_by is not None:
+        body["updated_by"] = p.updated_by
+    body.update(created_at=created, updated_at=updated, meta={"timestamps": {"created_at": created, "updated_at": updated}})
     return body
+
+
+# `GET /v2/promotions/attributes`: the promotion object's fields, in the shape both SDKs type as
+# `Attributes` ({data: [{label, value, type, required, options?}], meta: {entity, version}}).
+# The vendor documents no body for it; the fields and their types are its promotion schema's.
+_TYPES = ["fixed_discount", "percent_discount", "item_fixed_discount", "item_percent_discount",
+          "x_for_y", "x_for_amount", "bundle_fixed_discount", "bundle_gift"]
+ATTRIBUTES = {
+    "data": [
+        {"label": label, "value": value, "type": kind, "required": required, **({"options": options} if options else {})}
+        for label, value, kind, required, options in (
+            ("ID", "id", "string", False, None),
+            ("Type", "type", "string", True, ["promotion"]),
+            ("Name", "name", "string", True, None),
+            ("Description", "description", "string", True, None),
+            ("Enabled", "enabled", "boolean", True, None),
+            ("Automatic", "automatic", "boolean", False, None),
+            ("Promotion Type", "promotion_type", "string", True, _TYPES),
+            ("Schema", "schema", "object", True, None),
+            ("Start", "start", "string", True, None),
+            ("End", "end", "string", True, None),
+            ("Min Cart Value", "min_cart_value", "array", False, None),
+            ("Max Discount Value", "max_discount_value", "array", False, None),
+            ("Max Applications Per Cart", "max_applications_per_cart", "integer", False, None),
+        )
+    ],
+    "meta": {"entity": "promotion", "version": "1.0.0"},
+}
 
 
 def code(c: PromotionCode) -> dict:
     body: dict = {"code": c.code}
     if c.uses is not None:
         body["uses"] = c.uses_left  # uses left; absent means unlimited [doc]
+        body["max_uses"] = c.uses
     if c.user is not None:
-        body["user"] = c.user
+        body["user"] = list(c.user) if isinstance(c.user, tuple) else c.user
     body["consume_unit"] = c.consume_unit
+    if c.created_by is not None:
+        body["created_by"] = c.created_by
+    if c.created_at is not None:
+        body["meta"] = {"timestamps": {"created_at": iso_millis(c.created_at)}}
     return body
 
 

@@ -17,6 +17,7 @@ from codestand.core.models import (
     Page,
     Promotion,
     PromotionCode,
+    PromotionJob,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -196,6 +197,34 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:
         """Delete those of `codes` the promotion has; how many were deleted."""
+
+    # Moltin promotion history and jobs -----------------------------------------------
+    # (A promotion's versions and jobs go with it when it is deleted.)
+    @abc.abstractmethod
+    def add_promotion_version(self, tenant: str, promotion: Promotion) -> None:
+        """Keep the promotion as it now is, as the newest entry of its history."""
+
+    @abc.abstractmethod
+    def list_promotion_versions(self, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+        """A promotion's versions, oldest first."""
+
+    @abc.abstractmethod
+    def add_promotion_job(self, tenant: str, job: PromotionJob) -> None: ...
+
+    @abc.abstractmethod
+    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        """Write a job's new state (status, result, ...); nothing if the job is gone."""
+
+    @abc.abstractmethod
+    def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None: ...
+
+    @abc.abstractmethod
+    def list_promotion_jobs(self, tenant: str, promotion_id: str) -> list[PromotionJob]:
+        """A promotion's jobs, in the order they were created."""
+
+    @abc.abstractmethod
+    def unfinished_promotion_jobs(self, tenant: str) -> list[PromotionJob]:
+        """The store's pending and processing jobs, of every promotion, oldest first."""
 
     # Whole store ----------------------------------------------------------------------
     @abc.abstractmethod

@@ -13,6 +13,7 @@ from codestand.core.models import (
     Page,
     Promotion,
     PromotionCode,
+    PromotionJob,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -47,6 +48,8 @@ class _Tenant:
     promotions: dict[str, Promotion] = field(default_factory=dict)  # insertion = creation order
     promotion_codes: dict[str, dict[str, PromotionCode]] = field(default_factory=dict)
     promotion_of_code: dict[str, str] = field(default_factory=dict)  # code -> promotion id
+    promotion_versions: dict[str, list[Promotion]] = field(default_factory=lambda: defaultdict(list))
+    jobs: dict[str, PromotionJob] = field(default_factory=dict)  # insertion = creation order
 
 
 class MemoryStorage(Storage):
@@ -226,7 +229,47 @@ class MemoryStorage(Storage):
                 return False
             self._drop_codes(state, promotion_id, list(state.promotion_codes[promotion_id]))
             del state.promotions[promotion_id], state.promotion_codes[promotion_id]
+            state.promotion_versions.pop(promotion_id, None)
+            for job_id in [j.id for j in state.jobs.values() if j.promotion_id == promotion_id]:
+                del state.jobs[job_id]
             return True
+
+    # Moltin promotion history and jobs -----------------------------------------------
+    def add_promotion_version(self, tenant: str, promotion: Promotion) -> None:
+        with self._lock:
+            self._tenants[tenant].promotion_versions[promotion.id].append(promotion)
+
+    def list_promotion_versions(self, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            versions = state.promotion_versions.get(promotion_id, []) if state else []
+            return Page(items=versions[offset : offset + limit], total=len(versions))
+
+    def add_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        with self._lock:
+            self._tenants[tenant].jobs[job.id] = job
+
+    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            if state is not None and job.id in state.jobs:
+                state.jobs[job.id] = job
+
+    def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            job = state.jobs.get(job_id) if state else None
+            return job if job is not None and job.promotion_id == promotion_id else None
+
+    def list_promotion_jobs(self, tenant: str, promotion_id: str) -> list[PromotionJob]:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return [j for j in state.jobs.values() if j.promotion_id == promotion_id] if state else []
+
+    def unfinished_promotion_jobs(self, tenant: str) -> list[PromotionJob]:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return [j for j in state.jobs.values() if j.status in ("pending", "processing")] if state else []
 
     def add_promotion_codes(self, tenant: str, promotion: Promotion, codes: list[PromotionCode], limit: int) -> None:
         with self._lock:

@@ -31,12 +31,13 @@ from codestand.core.models import (
     Page,
     Promotion,
     PromotionCode,
+    PromotionJob,
     RedemptionEvent,
     RedemptionGroup,
     Token,
 )
 from codestand.moltin.tokens import LIFETIME
-from codestand.storage import sqlite_file
+from codestand.storage import sqlite_file, sqlite_moltin
 from codestand.storage.base import (
     CATALOG_KINDS,
     AlreadyUsed,
@@ -46,7 +47,7 @@ from codestand.storage.base import (
     StorageUnavailable,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     # Tenants are named by API keys and client_ids, often 30 or more characters; every other
@@ -150,14 +151,17 @@ SCHEMA = (
         FOREIGN KEY (tenant, promotion_id) REFERENCES promotions (tenant, id)
     )""",
     "CREATE INDEX promotion_codes_by_promotion ON promotion_codes (tenant, promotion_id, seq)",
+    # Version 2 (a promotion's history and jobs): the same statements as the migration.
+    *sqlite_moltin.MIGRATION_1_TO_2,
 )
 
 # migrations[n]: the statements that take a file from schema version n to n + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: sqlite_moltin.MIGRATION_1_TO_2}
 
 # A tenant's state, children before parents (for the foreign keys). Not `tokens`: they are
 # credentials, and stay valid across a reset until they lapse, as API keys do.
 _TABLES = (
+    *sqlite_moltin.TABLES,
     "redemption_events",
     "redemption_codes",
     "code_lengths",
@@ -184,9 +188,9 @@ _GROUP_ORDER = {
 }
 _PROMOTION_COLUMNS = (
     "id, name, description, enabled, promotion_type, schema_json, starts_at, ends_at, "
-    "created_at, updated_at, automatic, extras_json"
+    "created_at, updated_at, automatic, extras_json, created_by, updated_by"
 )
-_CODE_COLUMNS = "code, uses, code_user, consume_unit, used"
+_CODE_COLUMNS = "code, uses, code_user, consume_unit, used, created_at, created_by, users_json"
 # Every column but the id, for writing an updated promotion.
 _PROMOTION_ASSIGNMENTS = ", ".join(f"{column.strip()} = ?" for column in _PROMOTION_COLUMNS.split(",")[1:])
 
@@ -486,7 +490,7 @@ class SqliteStorage(Storage):
             if db.execute("SELECT count(*) FROM promotions WHERE tenant = ?", (number,)).fetchone()[0] >= limit:
                 raise QuotaExceeded()
             db.execute(
-                f"INSERT INTO promotions (tenant, {_PROMOTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO promotions (tenant, {_PROMOTION_COLUMNS}) VALUES (?, {', '.join('?' * 14)})",
                 (number, *_promotion_row(promotion)),
             )
 
@@ -518,19 +522,43 @@ class SqliteStorage(Storage):
     def delete_promotion(self, tenant: str, promotion_id: str) -> bool:
         with self._writing() as db:
             _delete_codes_of(db, tenant, promotion_id)
+            sqlite_moltin.delete_of_promotion(db, tenant, promotion_id)
             deleted = db.execute(f"DELETE FROM promotions WHERE tenant = {_TENANT} AND id = ?", (tenant, promotion_id))
             return deleted.rowcount > 0
+
+    # Moltin promotion history and jobs (statements in sqlite_moltin) -------------------
+    def add_promotion_version(self, tenant: str, promotion: Promotion) -> None:
+        with self._writing() as db:
+            sqlite_moltin.add_version(db, _tenant_number(db, tenant), promotion)
+
+    def list_promotion_versions(self, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+        with self._reading() as db:
+            return sqlite_moltin.list_versions(db, tenant, promotion_id, offset, limit)
+
+    def add_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        with self._writing() as db:
+            sqlite_moltin.add_job(db, _tenant_number(db, tenant), job)
+
+    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        with self._writing() as db:
+            sqlite_moltin.replace_job(db, tenant, job)
+
+    def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
+        return sqlite_moltin.get_job(self._db(), tenant, promotion_id, job_id)
+
+    def list_promotion_jobs(self, tenant: str, promotion_id: str) -> list[PromotionJob]:
+        return sqlite_moltin.list_jobs(self._db(), tenant, promotion_id)
+
+    def unfinished_promotion_jobs(self, tenant: str) -> list[PromotionJob]:
+        return sqlite_moltin.unfinished_jobs(self._db(), tenant)
 
     # Moltin promotion codes ------------------------------------------------------------
     def add_promotion_codes(self, tenant: str, promotion: Promotion, codes: list[PromotionCode], limit: int) -> None:
         with self._writing() as db:
             _update_promotion(db, tenant, promotion)
             number = _tenant_number(db, tenant)
-            rows = ((number, promotion.id, c.code, c.uses, c.user, c.consume_unit, c.used) for c in codes)
-            sql = (
-                "INSERT INTO promotion_codes (tenant, promotion_id, code, uses, code_user, consume_unit, used) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)"
-            )
+            rows = ((number, promotion.id, *_code_row(c)) for c in codes)
+            sql = f"INSERT INTO promotion_codes (tenant, promotion_id, {_CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             refused = _insert_codes(db, sql, rows)
             if refused:
                 strings = [c.code for c in codes]
@@ -557,7 +585,7 @@ class SqliteStorage(Storage):
             f"WHERE c.tenant = {_TENANT} AND c.code = ?",
             (tenant, code),
         ).fetchone()
-        return (_promotion(row[:12]), _code(row[12:])) if row else None
+        return (_promotion(row[:14]), _code(row[14:])) if row else None
 
     def use_promotion_code(self, tenant: str, promotion_id: str, code: str) -> PromotionCode:
         with self._writing() as db:
@@ -812,11 +840,13 @@ def _promotion_row(p: Promotion) -> tuple:
         _text(p.updated_at),
         None if p.automatic is None else int(p.automatic),
         json.dumps(p.extras),
+        p.created_by,
+        p.updated_by,
     )
 
 
 def _promotion(row: tuple) -> Promotion:
-    pid, name, description, enabled, kind, schema, start, end, created, updated, automatic, extras = row
+    pid, name, description, enabled, kind, schema, start, end, created, updated, automatic, extras, by, changed_by = row
     return Promotion(
         id=pid,
         name=name,
@@ -830,9 +860,34 @@ def _promotion(row: tuple) -> Promotion:
         updated_at=_moment(updated),
         automatic=None if automatic is None else bool(automatic),
         extras=json.loads(extras),
+        created_by=by,
+        updated_by=changed_by,
+    )
+
+
+def _code_row(c: PromotionCode) -> tuple:
+    """The values of `_CODE_COLUMNS`: one customer id in `code_user`, a list in `users_json`."""
+    several = isinstance(c.user, tuple)
+    return (
+        c.code,
+        c.uses,
+        None if several else c.user,
+        c.consume_unit,
+        c.used,
+        None if c.created_at is None else _text(c.created_at),
+        c.created_by,
+        json.dumps(list(c.user)) if several else None,
     )
 
 
 def _code(row: tuple) -> PromotionCode:
-    code, uses, user, unit, used = row
-    return PromotionCode(code=code, uses=uses, user=user, consume_unit=unit, used=used)
+    code, uses, user, unit, used, created, by, users = row
+    return PromotionCode(
+        code=code,
+        uses=uses,
+        user=tuple(json.loads(users)) if users is not None else user,
+        consume_unit=unit,
+        used=used,
+        created_at=None if created is None else _moment(created),
+        created_by=by,
+    )
