@@ -14,7 +14,7 @@ from codestand.control import snapshots
 from codestand.core.clock import iso_millis, parse_datetime
 from codestand.core.errors import NotFound, Problem, Unavailable
 from codestand.core.models import CatalogItem
-from codestand.moltin import promotion_codes
+from codestand.moltin import jobs, promotion_codes
 from codestand.storage.base import CATALOG_KINDS
 from codestand.thoughtindustries import groups as redemption_groups
 from codestand.thoughtindustries import redemptions
@@ -91,6 +91,11 @@ async def use_promotion_code(tenant: str, body: dict) -> tuple[dict, int]:
     s = current()
     promotion, code = promotion_codes.use(s.store, s.clock, tenant, body["code"], body.get("user"))
     return {"code": code.code, "promotion_id": promotion.id, "uses_left": code.uses_left}, 201
+
+
+async def hold_promotion_jobs(tenant: str, body: dict) -> dict:
+    jobs.hold(tenant, body["hold"], current().clock.now())
+    return {"hold": jobs.held(tenant)}
 
 
 async def export_snapshot(tenant: str) -> dict:

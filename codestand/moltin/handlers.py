@@ -8,7 +8,7 @@ from connexion import request
 from starlette.responses import Response
 
 from codestand.context import current, current_request
-from codestand.moltin import promotion_codes, promotions, shapes, tokens
+from codestand.moltin import jobs, promotion_codes, promotions, shapes, tokens
 
 
 async def create_promotion(body: dict, user: str) -> tuple[dict, int]:
@@ -74,6 +74,40 @@ async def delete_codes(id: str, body: dict, user: str) -> tuple[None, int]:
 async def delete_code(id: str, code: str, user: str) -> tuple[None, int]:
     promotion_codes.delete_one(current().store, user, id, code)
     return None, 204
+
+
+# Jobs of a Moltin promotion (`/v2/promotions/{id}/jobs`).
+
+async def create_job(id: str, body: dict, user: str) -> tuple[dict, int]:
+    s = current()
+    # The vendor's document sends the job bare; both SDKs wrap every body in `data`.
+    job = jobs.create(s.store, s.clock, user, id, body.get("data", body))
+    return {"data": shapes.job(job)}, 201
+
+
+async def list_jobs(id: str, user: str, filter: str | None = None) -> dict:
+    request, s = current_request(), current()
+    limit, offset = shapes.paging(request)
+    page = jobs.list_page(s.store, s.clock, user, id, offset=offset, limit=limit, filter=filter)
+    return shapes.envelope(request, page, [shapes.job(j) for j in page.items], limit=limit, offset=offset)
+
+
+async def cancel_job(id: str, jobId: str, user: str) -> dict:
+    s = current()
+    return {"data": shapes.job(jobs.cancel(s.store, s.clock, user, id, jobId))}
+
+
+async def job_file(id: str, jobId: str, user: str) -> dict:
+    s, request = current(), current_request()
+    jobs.export_file(s.store, s.clock, user, id, jobId)
+    # The vendor answers a link to its file storage; the stand-in serves the file itself.
+    return {"href": f"{request.url.scheme}://{request.url.netloc}/v2/promotions/{id}/jobs/{jobId}/codes.csv"}
+
+
+async def job_file_csv(id: str, jobId: str, user: str) -> Response:
+    s = current()
+    text = jobs.export_file(s.store, s.clock, user, id, jobId)
+    return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{jobId}.csv"'})
 
 
 # `POST /oauth/access_token`: Moltin's token endpoint.

@@ -42,6 +42,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "minProperties": (400, "minProperties", "{name} must not be empty"),
     "rule:client_secret_required": (400, "required", "client_secret is required for the client_credentials grant"),
     "rule:schema_for_type": (400, "schema", "schema does not match what promotion_type {promotion_type} requires"),
+    "rule:job_body": (400, "required", "job_type is required"),
     "rule:type_and_schema_together": (400, "required", "promotion_type and schema must be sent together"),
     "rule:some_target": (400, "required", "schema needs targets, target_nodes, target_attributes or target_conditions"),  # [doc] rule
     "rule:all_with_nodes": (400, "schema", 'targets "all" cannot be used together with target_nodes'),  # [doc] rule

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codestand.core.clock import iso_millis
-from codestand.core.models import Page, Promotion, PromotionCode
+from codestand.core.models import Page, Promotion, PromotionCode, PromotionJob
 
 DEFAULT_LIMIT = 25  # page[limit] default; at most 100 (current/pagination.md) [doc]
 
@@ -83,6 +83,22 @@ def code(c: PromotionCode) -> dict:
         body["created_by"] = c.created_by
     if c.created_at is not None:
         body["meta"] = {"timestamps": {"created_at": iso_millis(c.created_at)}}
+    return body
+
+
+def job(j: PromotionJob) -> dict:
+    """The vendor's promotion job; `parameters` and `result` only for `code_generate` [doc]."""
+    body: dict = {"type": "promotion_job", "id": j.id, "promotion_id": j.promotion_id, "job_type": j.job_type}
+    if j.name is not None:
+        body["name"] = j.name
+    if j.job_type == "code_generate":
+        body["parameters"] = j.parameters
+    body["status"] = j.status
+    if j.job_type == "code_generate" and j.result is not None:
+        body["result"] = j.result
+    if j.error is not None:
+        body["error"] = j.error
+    body["meta"] = {"timestamps": {"created_at": iso_millis(j.created_at), "updated_at": iso_millis(j.updated_at)}}
     return body
 
 

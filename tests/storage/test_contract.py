@@ -13,6 +13,7 @@ from codestand.core.models import (
     Page,
     Promotion,
     PromotionCode,
+    PromotionJob,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -498,3 +499,57 @@ def test_a_code_use_counts_until_none_is_left(store):
 
 def test_ping_answers(store):
     assert store.ping() is None
+
+
+# Moltin: who made a promotion and its codes, its history and its jobs ---------------------
+def test_who_made_a_promotion_and_its_codes_comes_back(store):
+    p = promotion(created_by="Key-1", updated_by="Key-2")
+    store.add_promotion("a", p, 1000)
+    assert store.get_promotion("a", p.id) == p
+    made = [
+        PromotionCode(code="ONE", user="alice", created_at=T0, created_by="Key-1"),
+        PromotionCode(code="MANY", user=("alice", "bob"), uses=3, consume_unit="per_item", created_at=T0, created_by="Key-1"),
+    ]
+    store.add_promotion_codes("a", p, made, 1000)
+    assert store.list_promotion_codes("a", p.id, offset=0, limit=10).items == made
+    assert store.find_promotion_code("a", "MANY") == (p, made[1])
+
+
+def test_versions_list_oldest_first_and_go_with_their_promotion(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    later = replace(p, name="Later", updated_at=T0 + timedelta(seconds=1))
+    store.add_promotion_version("a", p)
+    store.add_promotion_version("a", later)
+    assert store.list_promotion_versions("a", p.id, offset=0, limit=10) == Page(items=[p, later], total=2)
+    assert store.list_promotion_versions("a", p.id, offset=1, limit=1) == Page(items=[later], total=2)
+    assert store.list_promotion_versions("b", p.id, offset=0, limit=10) == Page(items=[], total=0)
+    store.delete_promotion("a", p.id)
+    assert store.list_promotion_versions("a", p.id, offset=0, limit=10) == Page(items=[], total=0)
+
+
+def test_jobs_are_kept_listed_and_replaced(store):
+    p, q = promotion(), promotion("Other")
+    store.add_promotion("a", p, 1000)
+    store.add_promotion("a", q, 1000)
+    first = PromotionJob(id="j1", promotion_id=p.id, job_type="code_generate", status="pending", created_at=T0, updated_at=T0,
+                         name="gen", parameters={"number_of_codes": 2, "code_length": 8}, created_by="Key-1")  # fmt: skip
+    second = PromotionJob(id="j2", promotion_id=q.id, job_type="code_export", status="pending", created_at=T0, updated_at=T0)
+    store.add_promotion_job("a", first)
+    store.add_promotion_job("a", second)
+    assert store.get_promotion_job("a", p.id, "j1") == first
+    assert store.get_promotion_job("a", q.id, "j1") is None
+    assert store.get_promotion_job("b", p.id, "j1") is None
+    assert store.list_promotion_jobs("a", p.id) == [first]
+    assert store.unfinished_promotion_jobs("a") == [first, second]
+    running = replace(first, status="processing", result={"generated": 2}, codes=("aaaa-bbbb", "cccc-dddd"))
+    store.replace_promotion_job("a", running)
+    assert store.get_promotion_job("a", p.id, "j1") == running
+    done = replace(second, status="completed", file="code\nA\n")
+    store.replace_promotion_job("a", done)
+    assert store.unfinished_promotion_jobs("a") == [running]
+    assert store.list_promotion_jobs("a", q.id) == [done]
+    store.delete_promotion("a", p.id)
+    assert store.list_promotion_jobs("a", p.id) == [] and store.unfinished_promotion_jobs("a") == []
+    store.reset("a")
+    assert store.list_promotion_jobs("a", q.id) == []

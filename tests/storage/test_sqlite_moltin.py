@@ -1,0 +1,43 @@
+"""Schema version 2 (a promotion's history and jobs): a version-1 file is upgraded in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+from codestand.core.models import Promotion, PromotionCode
+from codestand.storage import sqlite_moltin
+from codestand.storage.sqlite import SCHEMA, SCHEMA_VERSION, SqliteStorage
+
+NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+
+def test_a_version_1_file_keeps_its_promotions_and_codes(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    db = sqlite3.connect(path)
+    for statement in SCHEMA[: len(SCHEMA) - len(sqlite_moltin.MIGRATION_1_TO_2)]:
+        db.execute(statement)
+    db.execute("INSERT INTO tenants (name) VALUES ('s')")
+    db.execute(
+        "INSERT INTO promotions (tenant, id, name, description, enabled, promotion_type, schema_json, starts_at, ends_at, "
+        "created_at, updated_at, automatic, extras_json) VALUES (1, 'p', 'n', 'd', 1, 'fixed_discount', '{}', ?, ?, ?, ?, NULL, '{}')",
+        (NOW.isoformat(),) * 4,
+    )
+    db.execute("INSERT INTO promotion_codes (tenant, promotion_id, code, uses, code_user, consume_unit) VALUES (1, 'p', 'C', 2, 'u', 'per_cart')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+    store = SqliteStorage(path)
+    try:
+        promotion = store.get_promotion("s", "p")
+        assert promotion == Promotion(
+            id="p", name="n", description="d", enabled=True, promotion_type="fixed_discount", schema={},
+            start=NOW, end=NOW, created_at=NOW, updated_at=NOW,
+        )  # fmt: skip
+        assert store.list_promotion_codes("s", "p", offset=0, limit=10).items == [PromotionCode(code="C", uses=2, user="u")]
+        store.add_promotion_version("s", promotion)
+        assert store.list_promotion_versions("s", "p", offset=0, limit=10).items == [promotion]
+    finally:
+        store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
