@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -431,6 +431,7 @@ class TestAdminToken:
             ("GET /tenants/{tenant}/redemption-code-groups/{id}/codes", "GET", f"/tenants/t-key/redemption-code-groups/{group['id']}/codes", None),
             ("POST /tenants/{tenant}/redemptions", "POST", "/tenants/t-key/redemptions", {"code": code, "userId": "u"}),
             ("POST /tenants/{tenant}/promotion-code-uses", "POST", "/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
+            ("PUT /tenants/{tenant}/promotion-jobs-hold", "PUT", "/tenants/t-other/promotion-jobs-hold", {"hold": False}),
             ("GET /tenants/{tenant}/snapshot", "GET", "/tenants/t-key/snapshot", None),
             ("PUT /tenants/{tenant}/snapshot", "PUT", "/tenants/t-key/snapshot", snapshot),
             ("GET /clock", "GET", "/clock", None),
@@ -482,12 +483,22 @@ class TestAdminToken:
             response = self.admin(client, method, f"/__codestand{path}", body)
             assert (operation, response.status_code // 100) == (operation, 2), response.text
 
-    def test_vendor_routes_do_not_need_it(self, client):
+    def test_vendor_routes_do_not_need_it(self, client, clock):
         ti = {"Authorization": "Bearer t-key"}
         moltin = {"Authorization": f"Bearer {token_for(client, 't-store')}"}
         group = client.post("/incoming/v2/redemptionCodes", json=GROUP, headers=ti).json()
         promotion = client.post("/v2/promotions", json=PROMOTION, headers=moltin).json()["data"]
         codes = {"data": {"type": "promotion_codes", "codes": [{"code": "MINE"}]}}
+        # Jobs by a frozen clock: an export done by the time its file is asked for, a code
+        # generation still processing when it is cancelled.
+        clock.freeze(clock.now())
+        export = {"job_type": "code_export"}
+        exported = client.post(f"/v2/promotions/{promotion['id']}/jobs", json=export, headers=moltin).json()["data"]
+        clock.advance(timedelta(seconds=2))
+        other = client.post("/v2/promotions", json=PROMOTION, headers=moltin).json()["data"]
+        running = client.post(f"/v2/promotions/{other['id']}/jobs", json={"job_type": "code_generate"}, headers=moltin).json()["data"]
+        third = client.post("/v2/promotions", json=PROMOTION, headers=moltin).json()["data"]
+        job_path = f"/v2/promotions/{promotion['id']}/jobs/{exported['id']}"
         calls = {
             "GET /incoming/v2/ping": ("GET", "/incoming/v2/ping", ti, None),
             "POST /incoming/v2/redemptionCodes": ("POST", "/incoming/v2/redemptionCodes", ti, GROUP),
@@ -502,6 +513,11 @@ class TestAdminToken:
             "GET /v2/promotions/{id}/codes": ("GET", f"/v2/promotions/{promotion['id']}/codes", moltin, None),
             "GET /v2/promotions/{id}/history": ("GET", f"/v2/promotions/{promotion['id']}/history", moltin, None),
             "GET /v2/promotions/attributes": ("GET", "/v2/promotions/attributes", moltin, None),
+            "POST /v2/promotions/{id}/jobs": ("POST", f"/v2/promotions/{third['id']}/jobs", moltin, export),
+            "GET /v2/promotions/{id}/jobs": ("GET", f"/v2/promotions/{promotion['id']}/jobs", moltin, None),
+            "GET /v2/promotions/{id}/jobs/{jobId}/file": ("GET", f"{job_path}/file", moltin, None),
+            "GET /v2/promotions/{id}/jobs/{jobId}/codes.csv": ("GET", f"{job_path}/codes.csv", moltin, None),
+            "POST /v2/promotions/{id}/jobs/{jobId}/cancel": ("POST", f"/v2/promotions/{other['id']}/jobs/{running['id']}/cancel", moltin, None),
             "DELETE /v2/promotions/{id}/codes/{code}": ("DELETE", f"/v2/promotions/{promotion['id']}/codes/MINE", moltin, None),
             "DELETE /v2/promotions/{id}/codes": ("DELETE", f"/v2/promotions/{promotion['id']}/codes", moltin, codes),
             "DELETE /v2/promotions/{id}": ("DELETE", f"/v2/promotions/{promotion['id']}", moltin, None),

@@ -65,6 +65,7 @@ class World:
     group: dict = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
     promotion: dict = field(default_factory=dict)
+    job: dict = field(default_factory=dict)
 
     def state(self) -> dict:
         """Everything A has, as the store holds it, and as A's own reads show it."""
@@ -79,11 +80,14 @@ class World:
             "promotion": self.client.get(promotion, headers=moltin).json(),
             "promotions": self.client.get("/v2/promotions", headers=moltin).json(),
             "codes": self.client.get(f"{promotion}/codes", headers=moltin).json(),
+            "history": self.client.get(f"{promotion}/history", headers=moltin).json(),
+            "jobs": self.client.get(f"{promotion}/jobs", headers=moltin).json(),
         }
 
 
 @pytest.fixture
-def world(client, store) -> World:
+def world(client, store, clock) -> World:
+    clock.freeze(clock.now())  # A's job stays `processing`: its state is the same before and after
     w = World(
         client=client,
         store=store,
@@ -112,6 +116,9 @@ def world(client, store) -> World:
     w.promotion = added.json()["data"]
     used = client.post(f"/__codestand/tenants/{A_STORE}/promotion-code-uses", json={"code": "A-CODE-2"})
     assert used.status_code == 201, used.text
+    job = client.post(f"/v2/promotions/{w.promotion['id']}/jobs", json={"job_type": "code_export"}, headers=w.a_moltin)
+    assert job.status_code == 201, job.text
+    w.job = job.json()["data"]
     return w
 
 
@@ -227,6 +234,35 @@ def delete_code(w: World) -> None:
         answers(response, 404, PROMOTION_NOT_FOUND)
 
 
+def history(w: World) -> None:
+    answers(w.client.get(f"/v2/promotions/{w.promotion['id']}/history", headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
+
+
+def attributes(w: World) -> None:
+    # The same for every store: the promotion object's fields, no store's data.
+    answers(w.client.get("/v2/promotions/attributes", headers=w.b_moltin), 200)
+
+
+def create_job(w: World) -> None:
+    body = {"job_type": "code_generate", "parameters": {"number_of_codes": 5}}
+    answers(w.client.post(f"/v2/promotions/{w.promotion['id']}/jobs", json=body, headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
+
+
+def list_jobs(w: World) -> None:
+    answers(w.client.get(f"/v2/promotions/{w.promotion['id']}/jobs", headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
+
+
+def cancel_job(w: World) -> None:
+    path = f"/v2/promotions/{w.promotion['id']}/jobs/{w.job['id']}/cancel"
+    answers(w.client.post(path, headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
+
+
+def job_file(w: World) -> None:
+    for suffix in ("file", "codes.csv"):
+        path = f"/v2/promotions/{w.promotion['id']}/jobs/{w.job['id']}/{suffix}"
+        answers(w.client.get(path, headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
+
+
 VENDOR: dict[str, Callable[[World], None]] = {
     "GET /incoming/v2/ping": ping,
     "POST /incoming/v2/redemptionCodes": create_group,
@@ -243,6 +279,13 @@ VENDOR: dict[str, Callable[[World], None]] = {
     "GET /v2/promotions/{id}/codes": list_codes,
     "DELETE /v2/promotions/{id}/codes": delete_codes,
     "DELETE /v2/promotions/{id}/codes/{code}": delete_code,
+    "GET /v2/promotions/{id}/history": history,
+    "GET /v2/promotions/attributes": attributes,
+    "POST /v2/promotions/{id}/jobs": create_job,
+    "GET /v2/promotions/{id}/jobs": list_jobs,
+    "POST /v2/promotions/{id}/jobs/{jobId}/cancel": cancel_job,
+    "GET /v2/promotions/{id}/jobs/{jobId}/file": job_file,
+    "GET /v2/promotions/{id}/jobs/{jobId}/codes.csv": job_file,
 }
 
 
@@ -312,6 +355,12 @@ def import_snapshot(w: World) -> None:
     answers(w.client.delete(f"/v2/promotions/{w.promotion['id']}", headers=w.b_moltin), 204)
 
 
+def hold_jobs(w: World) -> None:
+    # Holding B's jobs holds none of A's: A's job is processing before and after.
+    answers(w.client.put(f"/__codestand/tenants/{B_STORE}/promotion-jobs-hold", json={"hold": True}), 200)
+    answers(w.client.put(f"/__codestand/tenants/{B_STORE}/promotion-jobs-hold", json={"hold": False}), 200)
+
+
 CONTROL: dict[str, Callable[[World], None]] = {
     "POST /tenants/{tenant}/reset": reset_tenant,
     "GET /tenants/{tenant}/catalog": get_catalog,
@@ -322,6 +371,7 @@ CONTROL: dict[str, Callable[[World], None]] = {
     "POST /tenants/{tenant}/promotion-code-uses": use_promotion_code,
     "GET /tenants/{tenant}/snapshot": export_snapshot,
     "PUT /tenants/{tenant}/snapshot": import_snapshot,
+    "PUT /tenants/{tenant}/promotion-jobs-hold": hold_jobs,
 }
 
 # Control routes without a tenant act on the whole server, for whoever holds the admin token.
