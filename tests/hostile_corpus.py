@@ -139,6 +139,7 @@ class State:
     fault: str
     admin: str
     snapshot: dict = field(default_factory=dict)  # the TI tenant's, as exported
+    job: str = ""  # a job of the promotion
 
     def credential(self, family: str) -> str | None:
         return {
@@ -151,6 +152,7 @@ class State:
         values = {"tenant": self.moltin_client if op.short == "use_promotion_code" else self.ti_key, "code": self.codes[1]}
         if op.template.startswith("/v2/promotions"):
             values["id"] = self.promotion
+            values["jobId"] = self.job
         elif op.template.startswith(f"{CONTROL}/faults"):
             values["id"] = self.fault
         else:
@@ -180,6 +182,8 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     "use_promotion_code": lambda s: {"code": s.codes[1], "user": "shopper-9"},
     "import_snapshot": lambda s: {**s.snapshot, "catalog": {"courses": [{"id": "c-snap", "name": "From a snapshot"}]}},
     "add_fault": lambda s: {"path": "/incoming/v2/ping", "status": 503},
+    "create_job": lambda s: {"data": {"type": "promotion_job", "job_type": "code_export"}},
+    "hold_promotion_jobs": lambda s: {"hold": False},
 }
 
 

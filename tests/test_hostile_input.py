@@ -95,7 +95,12 @@ def seed(client: httpx.Client) -> State:
     _ok(client.post(f"/v2/promotions/{promotion}/codes", json=body, headers=moltin), 201)
     _ok(client.post(f"{CONTROL}/tenants/{STORE}/promotion-code-uses", json={"code": "SEED-1", "user": "shopper-1"}, headers=admin), 201)
     fault = _ok(client.post(f"{CONTROL}/faults", json={"path": "/nowhere/**", "status": 503}, headers=admin), 201)["id"]
+    job = _ok(client.post(f"/v2/promotions/{promotion}/jobs", json={"job_type": "code_export"}, headers=moltin), 201)["data"]["id"]
+    # Read once, so that it has started (by the frozen clock it stays processing): a refused
+    # request that reads the jobs then finds nothing to move on.
+    _ok(client.get(f"/v2/promotions/{promotion}/jobs", headers=moltin), 200)
     return State(
+        job=job,
         ti_key=TI_KEY,
         group=group,
         unredeemed_code=codes[1],
