@@ -184,6 +184,7 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     "add_fault": lambda s: {"path": "/incoming/v2/ping", "status": 503},
     "create_job": lambda s: {"data": {"type": "promotion_job", "job_type": "code_export"}},
     "hold_promotion_jobs": lambda s: {"hold": False},
+    "anonymize_usages": lambda s: {"data": {"usage_ids": ["not-a-usage"]}},
 }
 
 

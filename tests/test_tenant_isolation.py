@@ -82,6 +82,7 @@ class World:
             "codes": self.client.get(f"{promotion}/codes", headers=moltin).json(),
             "history": self.client.get(f"{promotion}/history", headers=moltin).json(),
             "jobs": self.client.get(f"{promotion}/jobs", headers=moltin).json(),
+            "usages": self.client.get(f"{promotion}/usages", headers=moltin).json(),
         }
 
 
@@ -263,6 +264,19 @@ def job_file(w: World) -> None:
         answers(w.client.get(path, headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
 
 
+def list_usages(w: World) -> None:
+    for path in ("usages", "codes/A-CODE-2/usages"):
+        answers(w.client.get(f"/v2/promotions/{w.promotion['id']}/{path}", headers=w.b_moltin), 404, PROMOTION_NOT_FOUND)
+
+
+def anonymize_usages(w: World) -> None:
+    # A's usage ids, asked by B: B's store has none of them.
+    ids = [u["id"] for u in w.client.get(f"/v2/promotions/{w.promotion['id']}/usages", headers=w.a_moltin).json()["data"]]
+    response = w.client.post("/v2/promotions/usages/anonymize", json={"data": {"usage_ids": ids}}, headers=w.b_moltin)
+    answers(response, 200)
+    assert response.json()["data"] == [] and response.json()["errors"][0]["meta"] == {"usage_ids": ids}
+
+
 VENDOR: dict[str, Callable[[World], None]] = {
     "GET /incoming/v2/ping": ping,
     "POST /incoming/v2/redemptionCodes": create_group,
@@ -286,6 +300,9 @@ VENDOR: dict[str, Callable[[World], None]] = {
     "POST /v2/promotions/{id}/jobs/{jobId}/cancel": cancel_job,
     "GET /v2/promotions/{id}/jobs/{jobId}/file": job_file,
     "GET /v2/promotions/{id}/jobs/{jobId}/codes.csv": job_file,
+    "GET /v2/promotions/{id}/usages": list_usages,
+    "GET /v2/promotions/{id}/codes/{code}/usages": list_usages,
+    "POST /v2/promotions/usages/anonymize": anonymize_usages,
 }
 
 

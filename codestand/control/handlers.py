@@ -14,7 +14,7 @@ from codestand.control import snapshots
 from codestand.core.clock import iso_millis, parse_datetime
 from codestand.core.errors import NotFound, Problem, Unavailable
 from codestand.core.models import CatalogItem
-from codestand.moltin import jobs, promotion_codes
+from codestand.moltin import jobs, promotion_codes, usages
 from codestand.storage.base import CATALOG_KINDS
 from codestand.thoughtindustries import groups as redemption_groups
 from codestand.thoughtindustries import redemptions
@@ -90,6 +90,8 @@ async def redeem(tenant: str, body: dict) -> tuple[dict, int]:
 async def use_promotion_code(tenant: str, body: dict) -> tuple[dict, int]:
     s = current()
     promotion, code = promotion_codes.use(s.store, s.clock, tenant, body["code"], body.get("user"))
+    # What the vendor's usages API then shows (it records a usage at checkout).
+    usages.record(s.store, s.clock, tenant, promotion, code, user=body.get("user"), order_id=body.get("order_id"), email=body.get("customer_email"))
     return {"code": code.code, "promotion_id": promotion.id, "uses_left": code.uses_left}, 201
 
 

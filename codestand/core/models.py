@@ -131,3 +131,21 @@ class PromotionJob:
     error: str | None = None
     codes: tuple[str, ...] = ()
     file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionUsage:
+    """One use of a Moltin promotion code, as the vendor's usages API shows it."""
+
+    id: str
+    promotion_id: str
+    code: str
+    code_id: str
+    used_on: datetime
+    updated_at: datetime
+    times_used: int = 1
+    order_id: str | None = None
+    customer_id: str | None = None
+    customer_email: str | None = None
+    anonymized: bool = False
+    updated_by: str | None = None

@@ -8,7 +8,7 @@ from connexion import request
 from starlette.responses import Response
 
 from codestand.context import current, current_request
-from codestand.moltin import jobs, promotion_codes, promotions, shapes, tokens
+from codestand.moltin import jobs, promotion_codes, promotions, shapes, tokens, usages
 
 
 async def create_promotion(body: dict, user: str) -> tuple[dict, int]:
@@ -108,6 +108,34 @@ async def job_file_csv(id: str, jobId: str, user: str) -> Response:
     s = current()
     text = jobs.export_file(s.store, s.clock, user, id, jobId)
     return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{jobId}.csv"'})
+
+
+# Usages of a promotion's codes (fed by the control plane's shopper code uses).
+
+async def list_usages(id: str, user: str, filter: str | None = None, sort: str | None = None) -> dict:
+    return _usages(id, user, None, filter, sort)
+
+
+async def list_code_usages(id: str, code: str, user: str, filter: str | None = None, sort: str | None = None) -> dict:
+    return _usages(id, user, code, filter, sort)
+
+
+def _usages(id: str, user: str, code: str | None, filter: str | None, sort: str | None) -> dict:
+    request = current_request()
+    limit, offset = shapes.paging(request)
+    page = usages.list_page(current().store, user, id, code=code, filter=filter, sort=sort, offset=offset, limit=limit)
+    return shapes.envelope(request, page, [shapes.usage(u) for u in page.items], limit=limit, offset=offset)
+
+
+async def anonymize_usages(body: dict, user: str) -> dict:
+    s = current()
+    done, missing = usages.anonymize(s.store, s.clock, user, body["data"]["usage_ids"])
+    answer: dict = {"data": [shapes.usage(u) for u in done]}
+    if missing:
+        # As the vendor's page shows it: a 200 with the rest named in `errors` [doc].
+        answer["errors"] = [{"status": "404", "title": "Could not anonymize some usages", "detail": "Usages not found.",
+                             "meta": {"usage_ids": missing}}]  # fmt: skip
+    return answer
 
 
 # `POST /oauth/access_token`: Moltin's token endpoint.

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codestand.core.clock import iso_millis
-from codestand.core.models import Page, Promotion, PromotionCode, PromotionJob
+from codestand.core.models import Page, Promotion, PromotionCode, PromotionJob, PromotionUsage
 
 DEFAULT_LIMIT = 25  # page[limit] default; at most 100 (current/pagination.md) [doc]
 
@@ -99,6 +99,17 @@ def job(j: PromotionJob) -> dict:
     if j.error is not None:
         body["error"] = j.error
     body["meta"] = {"timestamps": {"created_at": iso_millis(j.created_at), "updated_at": iso_millis(j.updated_at)}}
+    return body
+
+
+def usage(u: PromotionUsage) -> dict:
+    """A usage as the vendor's usages pages show it (its `cusomter_id` typo spelled right)."""
+    body: dict = {"id": u.id, "order_id": u.order_id, "code_id": u.code_id, "code": u.code, "times_used": u.times_used,
+                  "used_on": iso_millis(u.used_on), "customer_id": u.customer_id, "customer_email": u.customer_email,
+                  "meta": {"timestamps": {"updated_at": iso_millis(u.updated_at)}}}  # fmt: skip
+    if u.updated_by is not None:
+        body["updated_by"] = u.updated_by
+    body["anonymized"] = u.anonymized
     return body
 
 

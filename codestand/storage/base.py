@@ -18,6 +18,7 @@ from codestand.core.models import (
     Promotion,
     PromotionCode,
     PromotionJob,
+    PromotionUsage,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -225,6 +226,22 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def unfinished_promotion_jobs(self, tenant: str) -> list[PromotionJob]:
         """The store's pending and processing jobs, of every promotion, oldest first."""
+
+    # Moltin promotion usages ---------------------------------------------------------
+    @abc.abstractmethod
+    def add_promotion_usage(self, tenant: str, usage: PromotionUsage) -> None: ...
+
+    @abc.abstractmethod
+    def list_promotion_usages(self, tenant: str, promotion_id: str) -> list[PromotionUsage]:
+        """A promotion's usages, in the order they happened."""
+
+    @abc.abstractmethod
+    def replace_promotion_usages(self, tenant: str, usages: list[PromotionUsage]) -> None:
+        """Write usages' new state (anonymized); those that are gone are passed over."""
+
+    @abc.abstractmethod
+    def get_promotion_usages(self, tenant: str, ids: Iterable[str]) -> list[PromotionUsage]:
+        """Those of `ids` the store has, in the order asked."""
 
     # Whole store ----------------------------------------------------------------------
     @abc.abstractmethod

@@ -14,6 +14,7 @@ from codestand.core.models import (
     Promotion,
     PromotionCode,
     PromotionJob,
+    PromotionUsage,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -50,6 +51,7 @@ class _Tenant:
     promotion_of_code: dict[str, str] = field(default_factory=dict)  # code -> promotion id
     promotion_versions: dict[str, list[Promotion]] = field(default_factory=lambda: defaultdict(list))
     jobs: dict[str, PromotionJob] = field(default_factory=dict)  # insertion = creation order
+    usages: dict[str, PromotionUsage] = field(default_factory=dict)  # insertion = the order of use
 
 
 class MemoryStorage(Storage):
@@ -232,7 +234,31 @@ class MemoryStorage(Storage):
             state.promotion_versions.pop(promotion_id, None)
             for job_id in [j.id for j in state.jobs.values() if j.promotion_id == promotion_id]:
                 del state.jobs[job_id]
+            for usage_id in [u.id for u in state.usages.values() if u.promotion_id == promotion_id]:
+                del state.usages[usage_id]
             return True
+
+    # Moltin promotion usages ---------------------------------------------------------
+    def add_promotion_usage(self, tenant: str, usage: PromotionUsage) -> None:
+        with self._lock:
+            self._tenants[tenant].usages[usage.id] = usage
+
+    def list_promotion_usages(self, tenant: str, promotion_id: str) -> list[PromotionUsage]:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return [u for u in state.usages.values() if u.promotion_id == promotion_id] if state else []
+
+    def replace_promotion_usages(self, tenant: str, usages: list[PromotionUsage]) -> None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            for usage in usages:
+                if state is not None and usage.id in state.usages:
+                    state.usages[usage.id] = usage
+
+    def get_promotion_usages(self, tenant: str, ids: Iterable[str]) -> list[PromotionUsage]:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return [state.usages[i] for i in ids if i in state.usages] if state else []
 
     # Moltin promotion history and jobs -----------------------------------------------
     def add_promotion_version(self, tenant: str, promotion: Promotion) -> None:

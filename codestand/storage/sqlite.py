@@ -32,6 +32,7 @@ from codestand.core.models import (
     Promotion,
     PromotionCode,
     PromotionJob,
+    PromotionUsage,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -551,6 +552,20 @@ class SqliteStorage(Storage):
 
     def unfinished_promotion_jobs(self, tenant: str) -> list[PromotionJob]:
         return sqlite_moltin.unfinished_jobs(self._db(), tenant)
+
+    def add_promotion_usage(self, tenant: str, usage: PromotionUsage) -> None:
+        with self._writing() as db:
+            sqlite_moltin.add_usage(db, _tenant_number(db, tenant), usage)
+
+    def list_promotion_usages(self, tenant: str, promotion_id: str) -> list[PromotionUsage]:
+        return sqlite_moltin.list_usages(self._db(), tenant, promotion_id)
+
+    def replace_promotion_usages(self, tenant: str, usages: list[PromotionUsage]) -> None:
+        with self._writing() as db:
+            sqlite_moltin.replace_usages(db, tenant, usages)
+
+    def get_promotion_usages(self, tenant: str, ids: Iterable[str]) -> list[PromotionUsage]:
+        return sqlite_moltin.get_usages(self._db(), tenant, list(ids))
 
     # Moltin promotion codes ------------------------------------------------------------
     def add_promotion_codes(self, tenant: str, promotion: Promotion, codes: list[PromotionCode], limit: int) -> None:

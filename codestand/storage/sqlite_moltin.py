@@ -5,7 +5,8 @@ Kept apart from `sqlite.py`: version 2 adds, to files of version 1,
   `updated_by`), and `promotion_codes.created_at`, `promotion_codes.created_by`,
   `promotion_codes.users_json` (a code's list of customer ids; `code_user` keeps one id);
 - table `promotion_versions`: each create and update of a promotion, as JSON;
-- table `promotion_jobs`: a promotion's jobs, as JSON, with their status beside for the queue.
+- table `promotion_jobs`: a promotion's jobs, as JSON, with their status beside for the queue;
+- table `promotion_usages`: each use of a promotion's codes, as JSON.
 A fresh file gets version 1's statements and then these, so both paths end in the same schema.
 """
 
@@ -15,7 +16,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 
-from codestand.core.models import Page, Promotion, PromotionJob
+from codestand.core.models import Page, Promotion, PromotionJob, PromotionUsage
 
 # The tenant's number, in a statement that reads by tenant name (as in sqlite.py).
 _TENANT = "(SELECT id FROM tenants WHERE name = ?)"
@@ -43,9 +44,18 @@ MIGRATION_1_TO_2: tuple[str, ...] = (
         UNIQUE (tenant, id)
     )""",
     "CREATE INDEX promotion_jobs_by_promotion ON promotion_jobs (tenant, promotion_id, seq)",
+    """CREATE TABLE promotion_usages (
+        seq INTEGER PRIMARY KEY,
+        tenant INTEGER NOT NULL,
+        promotion_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        usage_json TEXT NOT NULL,
+        UNIQUE (tenant, id)
+    )""",
+    "CREATE INDEX promotion_usages_by_promotion ON promotion_usages (tenant, promotion_id, seq)",
 )
 # Tables a tenant's reset empties (no foreign keys point at them).
-TABLES = ("promotion_versions", "promotion_jobs")
+TABLES = ("promotion_versions", "promotion_jobs", "promotion_usages")
 
 
 def delete_of_promotion(db: sqlite3.Connection, tenant: str, promotion_id: str) -> None:
@@ -137,6 +147,51 @@ def _job_from(d: dict) -> PromotionJob:
     return PromotionJob(
         **{**d, "created_at": _moment(d["created_at"]), "updated_at": _moment(d["updated_at"]), "codes": tuple(d["codes"])}
     )
+
+
+# Usages -----------------------------------------------------------------------------
+def add_usage(db: sqlite3.Connection, number: int, usage: PromotionUsage) -> None:
+    db.execute(
+        "INSERT INTO promotion_usages (tenant, promotion_id, id, usage_json) VALUES (?, ?, ?, ?)",
+        (number, usage.promotion_id, usage.id, json.dumps(_usage_json(usage))),
+    )
+
+
+def list_usages(db: sqlite3.Connection, tenant: str, promotion_id: str) -> list[PromotionUsage]:
+    rows = db.execute(
+        f"SELECT usage_json FROM promotion_usages WHERE tenant = {_TENANT} AND promotion_id = ? ORDER BY seq",
+        (tenant, promotion_id),
+    ).fetchall()
+    return [_usage_from(json.loads(row[0])) for row in rows]
+
+
+def replace_usages(db: sqlite3.Connection, tenant: str, usages: list[PromotionUsage]) -> None:
+    db.executemany(
+        f"UPDATE promotion_usages SET usage_json = ? WHERE tenant = {_TENANT} AND id = ?",
+        [(json.dumps(_usage_json(u)), tenant, u.id) for u in usages],
+    )
+
+
+def get_usages(db: sqlite3.Connection, tenant: str, ids: list[str]) -> list[PromotionUsage]:
+    found = {}
+    for usage_id in ids:
+        row = db.execute(f"SELECT usage_json FROM promotion_usages WHERE tenant = {_TENANT} AND id = ?", (tenant, usage_id)).fetchone()
+        if row:
+            found[usage_id] = _usage_from(json.loads(row[0]))
+    return [found[i] for i in ids if i in found]
+
+
+def _usage_json(u: PromotionUsage) -> dict:
+    return {
+        "id": u.id, "promotion_id": u.promotion_id, "code": u.code, "code_id": u.code_id, "used_on": _text(u.used_on),
+        "updated_at": _text(u.updated_at), "times_used": u.times_used, "order_id": u.order_id,
+        "customer_id": u.customer_id, "customer_email": u.customer_email, "anonymized": u.anonymized,
+        "updated_by": u.updated_by,
+    }  # fmt: skip
+
+
+def _usage_from(d: dict) -> PromotionUsage:
+    return PromotionUsage(**{**d, "used_on": _moment(d["used_on"]), "updated_at": _moment(d["updated_at"])})
 
 
 def _text(moment: datetime) -> str:
