@@ -24,6 +24,7 @@ from codestand.http.middleware import (
 )
 from codestand.http.routes import RouteTable
 from codestand.http.validation import VALIDATOR_MAP
+from codestand.moltin.ratelimits import MoltinRateLimits
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
 from codestand.thoughtindustries.catalog import DEFAULT_SEED, load_seed
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     # operation and carry no credentials, and error answers need CORS headers too.
     app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
     app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Inside CORS and the journal, so a 429 gets both.
+    app.add_middleware(MoltinRateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, enforce=settings.rate_limits == "vendor")
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     app.add_middleware(EncodedSlashes, position=MiddlewarePosition.BEFORE_SWAGGER)
     # Faults act before security; `Prefer: code=` after security and validation. Both raise

@@ -145,10 +145,19 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="seed for fault rules' random draws, for repeatable runs (CODESTAND_FAULT_SEED)",
     )
+    serve.add_argument(
+        "--rate-limits",
+        choices=("off", "vendor"),
+        default=_env("RATE_LIMITS", "off"),
+        help="off: limits are counted and reported but never refuse; vendor: the vendors' documented limits answer 429 (CODESTAND_RATE_LIMITS; default off)",
+    )
     return top
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    # argparse checks `choices` of a given flag, not of a default taken from the environment.
+    if args.rate_limits not in ("off", "vendor"):
+        raise SystemExit(f"codestand: CODESTAND_RATE_LIMITS must be off or vendor, not {args.rate_limits!r}")
     keys = args.ti_api_key if args.ti_api_key is not None else _env_list("TI_API_KEYS")
     try:
         clients = args.moltin_client if args.moltin_client is not None else [_client(c) for c in _env_list("MOLTIN_CLIENTS")]
@@ -168,6 +177,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         journal_size=int(args.journal_size),
         fault_seed=None if args.fault_seed is None else int(args.fault_seed),
         cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
+        rate_limits=args.rate_limits,
     )
 
 

@@ -40,3 +40,7 @@ class Settings:
     fault_seed: int | None = None
     # Origins whose pages may call the vendor routes (CORS); empty: any origin.
     cors_origins: tuple[str, ...] = ()
+    # "off": vendor rate limits are counted and reported (headers) but never refuse a request;
+    # "vendor": they refuse over the documented limits (429). The control plane can turn them on
+    # or off for one tenant either way.
+    rate_limits: str = "off"
