@@ -107,3 +107,26 @@ def test_the_export_file_the_href_names(server):  # noqa: F811
     href = httpx.get(f"{base}/v2/promotions/{pid}/jobs/{job['id']}/file", headers=auth).json()["href"]
     response = httpx.get(href, headers=auth)
     assert (response.status_code, response.text) == (200, "code,uses,max_uses,consume_unit,user\nCSV-1,,,per_cart,\n")
+
+
+@pytest.fixture(scope="module")
+def limited_server():
+    """`codestand serve --rate-limits vendor`."""
+    from tests.live import serving
+
+    with serving("--quiet", "--rate-limits", "vendor") as base:
+        yield base.removeprefix("http://")
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_the_sdk_retry_gets_through_the_rate_limit(both, limited_server, name):
+    done = subprocess.run(
+        ["node", str(SDK_DIR / "retry_flow.mjs"), name, limited_server, f"retry-{name.split('/')[0][1:]}", "secret"],
+        cwd=both, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    # 1 token + 40 calls; at most 25 a second are answered, the rest retried in later seconds.
+    assert report["resolved"] == 40
+    assert report["statuses"].count(429) >= 15
+    assert report["statuses"].count(200) == 41
