@@ -17,12 +17,15 @@ GENERATED_PROMOTION = {
     "name": "string",
     "description": "string",
     "enabled": False,
-    "promotion_type": "string",
+    # Required by the vendor's promotion object; an enum's first value.
+    "automatic": False,
+    "promotion_type": "fixed_discount",
     "schema": {},
     "start": "2025-01-01T00:00:00.000Z",
     "end": "2025-01-01T00:00:00.000Z",
     "created_at": "2025-01-01T00:00:00.000Z",
     "updated_at": "2025-01-01T00:00:00.000Z",
+    "meta": {"timestamps": {"created_at": "2025-01-01T00:00:00.000Z", "updated_at": "2025-01-01T00:00:00.000Z"}},
 }
 
 
