@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from codestand.settings import Settings
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
+from tests import pg
 
 TI_KEY = "ti-test-key"
 
@@ -22,9 +24,45 @@ def settings() -> Settings:
     return Settings(access_log=False)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+STORE_DATABASE = "codestand_tests"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.Cluster]:
+    """The session's throwaway PostgreSQL cluster (tests/pg.py), with a database for `store`.
+
+    Without a server installed the PostgreSQL tests are skipped on a developer's machine, and
+    fail with CI=true: CI must run them (.ci/run installs the `postgresql` package).
+    """
+    if pg.binaries() is None:
+        message = "no PostgreSQL server installed (Debian: apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must run the PostgreSQL tests")
+        pytest.skip(message)
+    cluster = pg.Cluster().start()
+    try:
+        cluster.create_database(STORE_DATABASE)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
-    """A fresh store of each backend, so every suite that uses it runs against both."""
+    """A fresh store of each backend, so every suite that uses it runs against all three."""
+    if request.param == "postgresql":
+        from codestand.storage.postgresql import PostgresStorage
+
+        cluster = request.getfixturevalue("postgres")
+        backend: Storage = PostgresStorage(cluster.url(STORE_DATABASE), pool_size=4)
+        try:
+            yield backend
+        finally:
+            backend.close()
+            # The next test's store is fresh: every table emptied, numbering from 1 again.
+            tables = cluster.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'codestand_schema'", STORE_DATABASE)
+            cluster.admin(f"TRUNCATE {', '.join(t for (t,) in tables)} RESTART IDENTITY", STORE_DATABASE)
+        return
     backend = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "codestand.sqlite")
     yield backend
     backend.close()
