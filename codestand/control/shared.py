@@ -10,7 +10,6 @@ go to the store at once, so the next request anywhere sees them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from codestand.control.faults import Fault, FaultRule, Faults
 from codestand.control.journal import Journal, Recorded
 from codestand.core.clock import Clock, _check_range
+from codestand.http import offload
 from codestand.storage.base import StorageUnavailable
 
 _log = logging.getLogger("codestand.errors")
@@ -123,7 +123,7 @@ class SharedFaults(Faults):
         rows = self._rows() if _RULES.get() is not None else None
         if rows is not None and not any(_rule(row).matches(method, path) for row in rows):
             return None  # the common case: no rule, and no thread needed
-        return await asyncio.to_thread(self.pick, method, path)
+        return await offload.run(self.pick, method, path)
 
 
 class SharedJournal(Journal):
@@ -142,7 +142,7 @@ class SharedJournal(Journal):
     async def record_async(self, recorded: Recorded) -> None:
         if self.size:
             try:
-                await asyncio.to_thread(self.record, recorded)
+                await offload.run(self.record, recorded)
             except StorageUnavailable as exc:
                 _log.warning("journal not recorded: storage unavailable: %s", exc.reason)
 
@@ -181,7 +181,7 @@ class SharedState:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             try:
-                clock, rules = await asyncio.to_thread(self.store.control_state)
+                clock, rules = await offload.run(self.store.control_state)
             except StorageUnavailable:
                 clock, rules = (0, None), []
             _CLOCK.set(clock)

@@ -34,7 +34,7 @@ async def run(function: t.Callable, *args: t.Any, **kwargs: t.Any) -> t.Any:
     return await asyncio.get_running_loop().run_in_executor(executor(), call)
 
 
-def _drive(handler: t.Callable, args: tuple, kwargs: dict) -> t.Any:
+def drive(handler: t.Callable, args: tuple, kwargs: dict) -> t.Any:
     coroutine = handler(*args, **kwargs)
     try:
         coroutine.send(None)
@@ -49,6 +49,6 @@ def off_loop(handler: t.Callable) -> t.Callable:
 
     @functools.wraps(handler)
     async def offloaded(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        return await run(_drive, handler, args, kwargs)
+        return await run(drive, handler, args, kwargs)
 
     return offloaded

@@ -87,11 +87,16 @@ class ControlTables:
         """Count one use of a rule; how many it has now, or None if it had none left (another
         process used the last one) or is gone."""
         with self._writing() as db:
-            return db.value(
+            row = db.one(
                 "UPDATE fault_rules SET applied = applied + 1 WHERE seq = ? AND (max_count IS NULL OR applied < max_count) "
-                "RETURNING applied",
+                "RETURNING applied, max_count",
                 (number,),
             )
+            if row is None:
+                return None
+            if row[1] is not None and row[0] >= row[1]:
+                db.execute("DELETE FROM fault_rules WHERE seq = ?", (number,))  # used up: it expires
+            return row[0]
 
     def remove_fault_rule(self, number: int) -> bool:
         with self._writing() as db:
