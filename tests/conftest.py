@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -105,3 +106,12 @@ def token_for(client: TestClient, client_id: str, grant: str = "client_credentia
     response = client.post("/oauth/access_token", data=form)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
+
+
+@pytest.fixture
+def pg_database(postgres) -> Iterator[str]:
+    """A fresh, empty database of the session's cluster, for one test: its URL."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    url = postgres.create_database(name)
+    yield url
+    postgres.drop_database(name)
