@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -35,11 +34,7 @@ def postgres() -> Iterator[pg.Cluster]:
     Without a server installed the PostgreSQL tests are skipped on a developer's machine, and
     fail with CI=true: CI must run them (.ci/run installs the `postgresql` package).
     """
-    if pg.binaries() is None:
-        message = "no PostgreSQL server installed (Debian: apt-get install postgresql)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI must run the PostgreSQL tests")
-        pytest.skip(message)
+    pg.require()
     cluster = pg.Cluster().start()
     try:
         cluster.create_database(STORE_DATABASE)

@@ -30,6 +30,17 @@ def binaries() -> Path | None:
     return found[-1].parent if found else None
 
 
+def require() -> None:
+    """Skip the calling test without a server installed; with CI=true, fail it instead."""
+    import pytest
+
+    if binaries() is None:
+        message = "no PostgreSQL server installed (Debian: apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must run the PostgreSQL tests")
+        pytest.skip(message)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -30,6 +30,7 @@ SCHEMES = ("postgresql://", "postgres://")
 MIGRATION_LOCK = 0x636F6473
 POOL_SIZE = 10
 TIMEOUT_SECONDS = 5.0
+RECONNECT_SECONDS = 10.0
 # A write that lost a deadlock or serialization race to another transaction is tried again.
 _RETRIES = 3
 
@@ -77,8 +78,10 @@ class PostgresStorage(SqlStorage):
             # replaced before a request meets it, so nothing fails once the server is back.
             check=ConnectionPool.check_connection,
             timeout=timeout,
-            # Retry forever, backing off: a stand-in waits out an outage of its database.
-            reconnect_timeout=0,
+            # While the server is away the pool retries for a while, backing off, then gives up;
+            # the next request that wants a connection starts a fresh attempt at once, so
+            # service resumes with the server, however long it was away.
+            reconnect_timeout=RECONNECT_SECONDS,
             open=False,
             name="codestand",
         )
