@@ -15,6 +15,7 @@ from codestand.core.clock import Clock
 from codestand.http import error_handling, fastpath, operations, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
+from codestand.http.metrics import Metrics
 from codestand.http.cors import VendorCORS
 from codestand.http.landing import LandingPage
 from codestand.http.middleware import (
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
             routes=RouteTable(spec.load(), spec.load("control.yaml")),
             journal=SharedJournal(store, settings.journal_size, secrets=secrets),
             faults=SharedFaults(store, settings.fault_seed),
+            metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
         )
     else:
         services = Services(
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
             routes=RouteTable(spec.load(), spec.load("control.yaml")),
             journal=Journal(settings.journal_size, secrets=secrets),
             faults=Faults(settings.fault_seed),
+            metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
         )
     app = DroppingApp(
         __name__,

@@ -246,6 +246,18 @@ def serve(settings: Settings) -> int:
     warnings.filterwarnings("ignore", module="connexion.apps.abstract")
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
+    if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Before prometheus-client is imported: the workers (spawned, inheriting the
+        # environment) count into files there, and a scrape adds all of them up.
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="codestand-metrics-")
+        atexit.register(shutil.rmtree, folder, True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+    from codestand import logs
     from codestand.app import create_app
     from codestand.thoughtindustries.catalog import SeedError
 
@@ -255,7 +267,7 @@ def serve(settings: Settings) -> int:
             f"{settings.storage} each worker would have its own memory, and a group created through one "
             "worker would be unknown to the others. Use --storage sqlite:PATH or --storage postgresql://..."
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logs.configure(settings.log_format)
     # Connexion's own start-up chatter ("Adding spec json") is not ours to print.
     logging.getLogger("connexion").setLevel(logging.WARNING)
     try:

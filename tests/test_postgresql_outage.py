@@ -9,7 +9,6 @@ import itertools
 import threading
 import time
 
-import httpx
 import pytest
 
 from tests import pg

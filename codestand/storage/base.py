@@ -205,6 +205,11 @@ class Storage(abc.ABC):
 
     # Whole store ----------------------------------------------------------------------
     @abc.abstractmethod
+    def stored_codes(self) -> dict[str, int]:
+        """How many codes the store holds of each vendor, all tenants together (for metrics):
+        `thoughtindustries` (redemption codes) and `moltin` (promotion codes)."""
+
+    @abc.abstractmethod
     def ping(self) -> None:
         """Raise if the store cannot be read (the control plane's health check)."""
 

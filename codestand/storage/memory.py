@@ -82,6 +82,14 @@ class MemoryStorage(Storage):
         with self._lock:
             return None
 
+    def stored_codes(self) -> dict[str, int]:
+        with self._lock:
+            tenants = list(self._tenants.values())
+        return {
+            "thoughtindustries": sum(len(t.codes) for t in tenants),
+            "moltin": sum(len(t.promotion_of_code) for t in tenants),
+        }
+
     def create_group(self, tenant: str, group: RedemptionGroup, codes: list[str]) -> None:
         with self._lock:
             state = self._tenants[tenant]

@@ -76,6 +76,13 @@ class SqlStorage(ThoughtIndustriesTables, MoltinTables, ControlTables, Storage):
         with self._read() as db:
             db.one("SELECT count(*) FROM tenants")
 
+    def stored_codes(self) -> dict[str, int]:
+        with self._read() as db:
+            # code_lengths counts every group write: no pass over the code table.
+            redemption = db.value("SELECT coalesce(sum(codes), 0) FROM code_lengths")
+            promotion = db.value("SELECT count(*) FROM promotion_codes")
+        return {"thoughtindustries": int(redemption), "moltin": int(promotion)}
+
     def reset(self, tenant: str | None = None) -> None:
         # The `tenants` rows stay: live tokens still name their tenant by its number.
         with self._writing() as db:
