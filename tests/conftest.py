@@ -103,6 +103,15 @@ def token_for(client: TestClient, client_id: str, grant: str = "client_credentia
     return response.json()["access_token"]
 
 
+def fresh_pg_store(request: pytest.FixtureRequest) -> Storage:
+    """A PostgreSQL store on a new database of the session's cluster, for a suite that makes its
+    own stores (module-scoped fixtures); the database goes when the test session does."""
+    from codestand.storage.postgresql import PostgresStorage
+
+    cluster = request.getfixturevalue("postgres")
+    return PostgresStorage(cluster.create_database(f"suite_{uuid.uuid4().hex[:12]}"), pool_size=4)
+
+
 @pytest.fixture
 def pg_database(postgres) -> Iterator[str]:
     """A fresh, empty database of the session's cluster, for one test: its URL."""

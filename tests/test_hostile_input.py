@@ -22,6 +22,7 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,6 +39,7 @@ from codestand.core.clock import Clock
 from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
+from tests.conftest import fresh_pg_store
 from tests.hostile_corpus import (
     CONTROL,
     NONE,
@@ -154,9 +156,12 @@ def _holds_something(snapshot: dict) -> bool:
     return any(snapshot[k] for k in ("redemptionCodeGroups", "redemptions", "promotions")) or any(snapshot["catalog"].values())
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
+@pytest.fixture(scope="module", params=["memory", "sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    store = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path_factory.mktemp("hostile") / "codestand.sqlite")
+    if request.param == "postgresql":
+        store = fresh_pg_store(request)
+    else:
+        store = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path_factory.mktemp("hostile") / "codestand.sqlite")
     clock = Clock()
     clock.freeze(NOW)
     # A journal that never fills, so that an entry gone from it was cleared, not pushed out.
@@ -525,12 +530,15 @@ class Live:
             self.state = seed(client)
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
+@pytest.fixture(scope="module", params=["memory", "sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp(f"hostile-live-{request.param}")
     args = ["--admin-token", ADMIN, "--journal-size", "100000"]
     if request.param == "sqlite":
         args += ["--storage", f"sqlite:{folder / 'codestand.sqlite'}"]
+    elif request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres")
+        args += ["--storage", cluster.create_database(f"hostile_{uuid.uuid4().hex[:12]}")]
     server = Server(folder / "serve.log", *args)
     with server:
         with httpx.Client(base_url=server.url, timeout=10) as client:

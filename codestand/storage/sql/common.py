@@ -82,6 +82,14 @@ def codes_taken_error(clash: set[str], refused: BaseException) -> BaseException:
 
 
 def taken(db: Db, table: str, tenant: str, codes: Iterable[str]) -> set[str]:
+    if db.dialect.arrays:
+        # One statement, one index lookup a code. (With IN lists PostgreSQL's planner may scan
+        # all the tenant's codes once a list: 10,000 codes took seconds.)
+        rows = db.execute(
+            f"SELECT c.code FROM unnest(?::text[]) AS u(code) JOIN {table} c ON c.code = u.code WHERE c.tenant = {TENANT}",
+            (list(codes), tenant),
+        )
+        return {code for (code,) in rows}
     found: set[str] = set()
     for chunk in chunks(list(codes)):
         rows = db.execute(f"SELECT code FROM {table} WHERE tenant = {TENANT} AND code IN ({marks(chunk)})", (tenant, *chunk))
