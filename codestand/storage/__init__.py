@@ -12,6 +12,8 @@ from codestand.storage.base import (
 
 SPECS = "'memory', 'sqlite:PATH' or 'postgresql://USER:PASSWORD@HOST:PORT/DB'"
 _POSTGRESQL = ("postgresql://", "postgres://")
+# Records stored between two `gc.freeze()` calls of the memory store.
+FREEZE_EVERY = 10_000
 
 
 def check_spec(spec: str) -> str:
@@ -58,7 +60,8 @@ def open_storage(spec: str, *, workers: int = 1, pool_size: int | None = None, t
         return SqliteStorage(Path(path), shared=workers > 1)
     from codestand.storage.memory import MemoryStorage
 
-    return MemoryStorage()
+    # A server's store: its records kept out of the collector's full passes (see `_stored`).
+    return MemoryStorage(freeze_every=FREEZE_EVERY)
 
 
 __all__ = [
