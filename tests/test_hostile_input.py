@@ -38,6 +38,7 @@ from codestand.control import snapshots
 from codestand.core.clock import Clock
 from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
+from codestand.storage.postgresql import PostgresStorage
 from codestand.storage.sqlite import SqliteStorage
 from tests.conftest import fresh_pg_store
 from tests.hostile_corpus import (
@@ -137,6 +138,13 @@ def dump(served: InProcess) -> dict:
             tables = {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
         tenants = [row[1] for row in tables["tenants"]]
         tokens: object = tables["tokens"]
+    elif isinstance(store, PostgresStorage):
+        # The journal is kept in this store too; what it recorded is checked on its own.
+        with store._pool.connection() as db:
+            names = [row[0] for row in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'journal' ORDER BY 1")]
+            tables = {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+        tenants = [row[1] for row in tables["tenants"]]
+        tokens = tables["tokens"]
     else:
         tables = {}
         tenants = list(store._tenants)

@@ -104,7 +104,8 @@ class SharedFaults(Faults):
         return rule
 
     def remove(self, rule_id: str) -> bool:
-        return rule_id.isdigit() and self.store.remove_fault_rule(int(rule_id))
+        # Rule ids are the store's numbers: anything else (or beyond a BIGINT) names no rule.
+        return rule_id.isascii() and rule_id.isdigit() and len(rule_id) <= 18 and self.store.remove_fault_rule(int(rule_id))
 
     def clear(self) -> None:
         self.store.clear_fault_rules()

@@ -28,7 +28,7 @@ class Db:
         self.dialect = dialect
 
     def execute(self, statement: str, params: Sequence = ()) -> Any:
-        return self.raw.execute(self.dialect.sql(statement), params)
+        return self.raw.execute(self.dialect.sql(statement), self.dialect.params(params))
 
     def executemany(self, statement: str, rows: Iterable[Sequence]) -> int:
         return self.dialect.executemany(self.raw, statement, rows)
@@ -47,14 +47,17 @@ class Db:
 def tenant_number(db: Db, tenant: str) -> int:
     """The tenant's number, given it on its first write.
 
-    An upsert that always touches the row, so it also locks the row until the write commits:
-    on PostgreSQL the writers of one tenant then take turns, as they do on SQLite's write lock,
-    and a check made inside a write (a quota) still holds when it commits.
+    Read with a row lock on PostgreSQL (`FOR UPDATE`, held until the write commits): the
+    writers of one tenant then take turns, as they do on SQLite's write lock, and a check made
+    inside a write (a quota) still holds when it commits.
     """
-    return db.value(
-        "INSERT INTO tenants (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
-        (tenant,),
-    )
+    lock = db.dialect.lock_row
+    number = db.value(f"SELECT id FROM tenants WHERE name = ?{lock}", (tenant,))
+    if number is None:
+        # Not an upsert that always writes: SQLite would count a number off for each one.
+        db.execute("INSERT INTO tenants (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (tenant,))
+        number = db.value(f"SELECT id FROM tenants WHERE name = ?{lock}", (tenant,))
+    return number
 
 
 def insert_codes(db: Db, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> BaseException | None:

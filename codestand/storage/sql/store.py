@@ -5,7 +5,7 @@ for the control plane's shared state (`control`); this class puts them together.
 (`codestand.storage.sqlite`, `codestand.storage.postgresql`) adds only how a connection is had
 and how its failures read; its `dialect` spells the statements.
 
-Each write is one transaction, begun by locking its tenant's row (`common.tenant_number`): a
+Each write is one transaction, begun by locking its tenant's row on PostgreSQL (`common.tenant_number`): a
 group and all its codes, or a batch of promotion codes, are committed together or not at all,
 and the writers of one tenant take turns, in one process or many. Codes are unique within a
 tenant by the tables' keys.
