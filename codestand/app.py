@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app = DroppingApp(
         __name__,
         validator_map=VALIDATOR_MAP,
-        security_map={"bearer": ColonBearer},
+        security_map={"bearer": ColonBearer.offloading() if store.waits else ColonBearer},
     )
     # A store whose calls wait is called off the event loop (http/offload.py).
     operations.install(app, offload=store.waits)
