@@ -1,4 +1,4 @@
-"""Schema version 2 (a promotion's history and jobs): a version-1 file is upgraded in place."""
+"""Schema version 3 (a promotion's history, jobs and usages): a version-2 file is upgraded in place."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import sqlite3
 from datetime import datetime, timezone
 
 from codestand.core.models import Promotion, PromotionCode
-from codestand.storage import sqlite_moltin
+from codestand.storage.sql import moltin_history
 from codestand.storage.sqlite import SCHEMA, SCHEMA_VERSION, SqliteStorage
 
 NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
 
 
-def test_a_version_1_file_keeps_its_promotions_and_codes(tmp_path):
-    path = tmp_path / "v1.sqlite"
+def test_a_version_2_file_keeps_its_promotions_and_codes(tmp_path):
+    path = tmp_path / "v2.sqlite"
     db = sqlite3.connect(path)
-    for statement in SCHEMA[: len(SCHEMA) - len(sqlite_moltin.MIGRATION_1_TO_2)]:
+    for statement in SCHEMA[: len(SCHEMA) - len(moltin_history.TO_VERSION_3)]:
         db.execute(statement)
     db.execute("INSERT INTO tenants (name) VALUES ('s')")
     db.execute(
@@ -24,7 +24,7 @@ def test_a_version_1_file_keeps_its_promotions_and_codes(tmp_path):
         (NOW.isoformat(),) * 4,
     )
     db.execute("INSERT INTO promotion_codes (tenant, promotion_id, code, uses, code_user, consume_unit) VALUES (1, 'p', 'C', 2, 'u', 'per_cart')")
-    db.execute("PRAGMA user_version = 1")
+    db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
 
@@ -40,4 +40,4 @@ def test_a_version_1_file_keeps_its_promotions_and_codes(tmp_path):
         assert store.list_promotion_versions("s", "p", offset=0, limit=10).items == [promotion]
     finally:
         store.close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3

@@ -1,41 +1,40 @@
-"""SQLite tables and statements for a Moltin promotion's history and jobs (schema version 2).
+"""Moltin tables for a promotion's history, jobs and usages (schema version 3). A mixin of
+`SqlStorage`; its SQL is written once for both dialects.
 
-Kept apart from `sqlite.py`: version 2 adds, to files of version 1,
+Version 3 adds, to databases of version 2,
 - columns `promotions.created_by`, `promotions.updated_by` (the vendor's `created_by` /
   `updated_by`), and `promotion_codes.created_at`, `promotion_codes.created_by`,
   `promotion_codes.users_json` (a code's list of customer ids; `code_user` keeps one id);
 - table `promotion_versions`: each create and update of a promotion, as JSON;
 - table `promotion_jobs`: a promotion's jobs, as JSON, with their status beside for the queue;
 - table `promotion_usages`: each use of a promotion's codes, as JSON.
-A fresh file gets version 1's statements and then these, so both paths end in the same schema.
+A new database gets version 2's statements and then these, so both paths end in the same schema.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Iterable
 
 from codestand.core.models import Page, Promotion, PromotionJob, PromotionUsage
+from codestand.storage.sql.common import TENANT as _TENANT
+from codestand.storage.sql.common import Db, moment as _moment, tenant_number, text as _text
 
-# The tenant's number, in a statement that reads by tenant name (as in sqlite.py).
-_TENANT = "(SELECT id FROM tenants WHERE name = ?)"
-
-MIGRATION_1_TO_2: tuple[str, ...] = (
+TO_VERSION_3: tuple[str, ...] = (
     "ALTER TABLE promotions ADD COLUMN created_by TEXT",
     "ALTER TABLE promotions ADD COLUMN updated_by TEXT",
     "ALTER TABLE promotion_codes ADD COLUMN created_at TEXT",
     "ALTER TABLE promotion_codes ADD COLUMN created_by TEXT",
     "ALTER TABLE promotion_codes ADD COLUMN users_json TEXT",
     """CREATE TABLE promotion_versions (
-        seq INTEGER PRIMARY KEY,
+        seq {seq},
         tenant INTEGER NOT NULL,
         promotion_id TEXT NOT NULL,
         promotion_json TEXT NOT NULL
     )""",
     "CREATE INDEX promotion_versions_by_promotion ON promotion_versions (tenant, promotion_id, seq)",
     """CREATE TABLE promotion_jobs (
-        seq INTEGER PRIMARY KEY,
+        seq {seq},
         tenant INTEGER NOT NULL,
         promotion_id TEXT NOT NULL,
         id TEXT NOT NULL,
@@ -45,7 +44,7 @@ MIGRATION_1_TO_2: tuple[str, ...] = (
     )""",
     "CREATE INDEX promotion_jobs_by_promotion ON promotion_jobs (tenant, promotion_id, seq)",
     """CREATE TABLE promotion_usages (
-        seq INTEGER PRIMARY KEY,
+        seq {seq},
         tenant INTEGER NOT NULL,
         promotion_id TEXT NOT NULL,
         id TEXT NOT NULL,
@@ -55,23 +54,23 @@ MIGRATION_1_TO_2: tuple[str, ...] = (
     "CREATE INDEX promotion_usages_by_promotion ON promotion_usages (tenant, promotion_id, seq)",
 )
 # Tables a tenant's reset empties (no foreign keys point at them).
-TABLES = ("promotion_versions", "promotion_jobs", "promotion_usages")
+STATE = ("promotion_versions", "promotion_jobs", "promotion_usages")
 
 
-def delete_of_promotion(db: sqlite3.Connection, tenant: str, promotion_id: str) -> None:
-    for table in TABLES:
+def delete_of_promotion(db: Db, tenant: str, promotion_id: str) -> None:
+    for table in STATE:
         db.execute(f"DELETE FROM {table} WHERE tenant = {_TENANT} AND promotion_id = ?", (tenant, promotion_id))
 
 
 # Versions ---------------------------------------------------------------------------
-def add_version(db: sqlite3.Connection, number: int, promotion: Promotion) -> None:
+def add_version(db: Db, number: int, promotion: Promotion) -> None:
     db.execute(
         "INSERT INTO promotion_versions (tenant, promotion_id, promotion_json) VALUES (?, ?, ?)",
         (number, promotion.id, json.dumps(_promotion_json(promotion))),
     )
 
 
-def list_versions(db: sqlite3.Connection, tenant: str, promotion_id: str, offset: int, limit: int) -> Page:
+def list_versions(db: Db, tenant: str, promotion_id: str, offset: int, limit: int) -> Page:
     where = f"tenant = {_TENANT} AND promotion_id = ?"
     total = db.execute(f"SELECT count(*) FROM promotion_versions WHERE {where}", (tenant, promotion_id)).fetchone()[0]
     rows = db.execute(
@@ -96,21 +95,21 @@ def _promotion_from(d: dict) -> Promotion:
 
 
 # Jobs -------------------------------------------------------------------------------
-def add_job(db: sqlite3.Connection, number: int, job: PromotionJob) -> None:
+def add_job(db: Db, number: int, job: PromotionJob) -> None:
     db.execute(
         "INSERT INTO promotion_jobs (tenant, promotion_id, id, status, job_json) VALUES (?, ?, ?, ?, ?)",
         (number, job.promotion_id, job.id, job.status, json.dumps(_job_json(job))),
     )
 
 
-def replace_job(db: sqlite3.Connection, tenant: str, job: PromotionJob) -> None:
+def replace_job(db: Db, tenant: str, job: PromotionJob) -> None:
     db.execute(
         f"UPDATE promotion_jobs SET status = ?, job_json = ? WHERE tenant = {_TENANT} AND id = ?",
         (job.status, json.dumps(_job_json(job)), tenant, job.id),
     )
 
 
-def get_job(db: sqlite3.Connection, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
+def get_job(db: Db, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
     row = db.execute(
         f"SELECT job_json FROM promotion_jobs WHERE tenant = {_TENANT} AND promotion_id = ? AND id = ?",
         (tenant, promotion_id, job_id),
@@ -118,7 +117,7 @@ def get_job(db: sqlite3.Connection, tenant: str, promotion_id: str, job_id: str)
     return _job_from(json.loads(row[0])) if row else None
 
 
-def list_jobs(db: sqlite3.Connection, tenant: str, promotion_id: str) -> list[PromotionJob]:
+def list_jobs(db: Db, tenant: str, promotion_id: str) -> list[PromotionJob]:
     rows = db.execute(
         f"SELECT job_json FROM promotion_jobs WHERE tenant = {_TENANT} AND promotion_id = ? ORDER BY seq",
         (tenant, promotion_id),
@@ -126,7 +125,7 @@ def list_jobs(db: sqlite3.Connection, tenant: str, promotion_id: str) -> list[Pr
     return [_job_from(json.loads(row[0])) for row in rows]
 
 
-def unfinished_jobs(db: sqlite3.Connection, tenant: str) -> list[PromotionJob]:
+def unfinished_jobs(db: Db, tenant: str) -> list[PromotionJob]:
     rows = db.execute(
         f"SELECT job_json FROM promotion_jobs WHERE tenant = {_TENANT} AND status IN ('pending', 'processing') ORDER BY seq",
         (tenant,),
@@ -150,14 +149,14 @@ def _job_from(d: dict) -> PromotionJob:
 
 
 # Usages -----------------------------------------------------------------------------
-def add_usage(db: sqlite3.Connection, number: int, usage: PromotionUsage) -> None:
+def add_usage(db: Db, number: int, usage: PromotionUsage) -> None:
     db.execute(
         "INSERT INTO promotion_usages (tenant, promotion_id, id, usage_json) VALUES (?, ?, ?, ?)",
         (number, usage.promotion_id, usage.id, json.dumps(_usage_json(usage))),
     )
 
 
-def list_usages(db: sqlite3.Connection, tenant: str, promotion_id: str) -> list[PromotionUsage]:
+def list_usages(db: Db, tenant: str, promotion_id: str) -> list[PromotionUsage]:
     rows = db.execute(
         f"SELECT usage_json FROM promotion_usages WHERE tenant = {_TENANT} AND promotion_id = ? ORDER BY seq",
         (tenant, promotion_id),
@@ -165,14 +164,12 @@ def list_usages(db: sqlite3.Connection, tenant: str, promotion_id: str) -> list[
     return [_usage_from(json.loads(row[0])) for row in rows]
 
 
-def replace_usages(db: sqlite3.Connection, tenant: str, usages: list[PromotionUsage]) -> None:
-    db.executemany(
-        f"UPDATE promotion_usages SET usage_json = ? WHERE tenant = {_TENANT} AND id = ?",
-        [(json.dumps(_usage_json(u)), tenant, u.id) for u in usages],
-    )
+def replace_usages(db: Db, tenant: str, usages: list[PromotionUsage]) -> None:
+    for u in usages:
+        db.execute(f"UPDATE promotion_usages SET usage_json = ? WHERE tenant = {_TENANT} AND id = ?", (json.dumps(_usage_json(u)), tenant, u.id))
 
 
-def get_usages(db: sqlite3.Connection, tenant: str, ids: list[str]) -> list[PromotionUsage]:
+def get_usages(db: Db, tenant: str, ids: list[str]) -> list[PromotionUsage]:
     found = {}
     for usage_id in ids:
         row = db.execute(f"SELECT usage_json FROM promotion_usages WHERE tenant = {_TENANT} AND id = ?", (tenant, usage_id)).fetchone()
@@ -194,9 +191,49 @@ def _usage_from(d: dict) -> PromotionUsage:
     return PromotionUsage(**{**d, "used_on": _moment(d["used_on"]), "updated_at": _moment(d["updated_at"])})
 
 
-def _text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+class MoltinHistoryTables:
+    """The storage methods of a promotion's versions, jobs and usages."""
 
+    def add_promotion_version(self, tenant: str, promotion: Promotion) -> None:
+        with self._writing() as db:
+            add_version(db, tenant_number(db, tenant), promotion)
 
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    def list_promotion_versions(self, tenant: str, promotion_id: str, *, offset: int, limit: int) -> Page:
+        with self._reading() as db:
+            return list_versions(db, tenant, promotion_id, offset, limit)
+
+    def add_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        with self._writing() as db:
+            add_job(db, tenant_number(db, tenant), job)
+
+    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+        with self._writing() as db:
+            replace_job(db, tenant, job)
+
+    def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
+        with self._read() as db:
+            return get_job(db, tenant, promotion_id, job_id)
+
+    def list_promotion_jobs(self, tenant: str, promotion_id: str) -> list[PromotionJob]:
+        with self._read() as db:
+            return list_jobs(db, tenant, promotion_id)
+
+    def unfinished_promotion_jobs(self, tenant: str) -> list[PromotionJob]:
+        with self._read() as db:
+            return unfinished_jobs(db, tenant)
+
+    def add_promotion_usage(self, tenant: str, usage: PromotionUsage) -> None:
+        with self._writing() as db:
+            add_usage(db, tenant_number(db, tenant), usage)
+
+    def list_promotion_usages(self, tenant: str, promotion_id: str) -> list[PromotionUsage]:
+        with self._read() as db:
+            return list_usages(db, tenant, promotion_id)
+
+    def replace_promotion_usages(self, tenant: str, usages: list[PromotionUsage]) -> None:
+        with self._writing() as db:
+            replace_usages(db, tenant, usages)
+
+    def get_promotion_usages(self, tenant: str, ids: Iterable[str]) -> list[PromotionUsage]:
+        with self._read() as db:
+            return get_usages(db, tenant, list(ids))
