@@ -63,6 +63,6 @@ def test_usage_refusals(moltin, promotion):
     response = moltin.get(f"/v2/promotions/{promotion['id']}/usages?filter=eq(order_id,x)")
     assert (response.status_code, response.json()) == (400, {"errors": [error(400, "Bad Request", "Could not parse the supplied filter")]})
     response = moltin.get(f"/v2/promotions/{promotion['id']}/codes/ONE/usages?sort=code")
-    assert (response.status_code, response.json()) == (400, {"errors": [error(400, "Bad Request", "sort is invalid: sort by one of: used_on", "sort")]})
+    assert (response.status_code, response.json()) == (400, {"errors": [error(400, "Bad Request", "sort is invalid: 'code' is not one of ['used_on', '-used_on']", "sort")]})
     response = moltin.get("/v2/promotions/nope/usages")
     assert (response.status_code, response.json()) == (404, {"errors": [error(404, "Not Found", "promotion not found")]})
