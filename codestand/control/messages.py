@@ -38,6 +38,7 @@ MESSAGES = {
     "rule:drop_or_status": (400, "Bad Request", "A fault either drops the connection or answers a status, not both"),
     "rule:latency": (400, "Bad Request", "latency_ms must be milliseconds or {{min, max}} in milliseconds"),
     "latency_range": (400, "Bad Request", "latency_ms.min must not be above latency_ms.max"),
+    "too_many_faults": (422, "Too many fault rules", "At most {limit} fault rules can be in force at once; remove some first"),
     "fault_not_found": (404, "Not Found", "No fault rule with this id"),
     "unknown_field": (400, "Unknown field", "{name} is not a field of this body"),
     "malformed": (400, "Bad Request", "The request is not valid"),

@@ -106,11 +106,13 @@ def _check(groups, events, promotions) -> None:
     for kind, ids in (("group", [g.id for g, _ in groups]), ("promotion", [p.id for p, _ in promotions])):
         if len(set(ids)) != len(ids):
             raise InvalidRequest(Problem("snapshot", None, {"reason": f"a {kind} id appears twice"}))
+    # One pass over every code, each looked up once: a snapshot may hold a million codes.
     owner: dict[str, str] = {}
     for group, codes in groups:
         for code in codes:
-            if owner.setdefault(code, group.id) != group.id or codes.count(code) > 1:
+            if code in owner:
                 raise InvalidRequest(Problem("snapshot", None, {"reason": f"code {code} appears twice"}))
+            owner[code] = group.id
     redeemed: set[str] = set()
     for event in events:
         if owner.get(event.code) != event.group_id or event.code in redeemed:

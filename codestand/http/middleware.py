@@ -130,8 +130,15 @@ def _normal_content_type(scope: Scope) -> Scope:
     return scope
 
 
+# No path of either contract or of the control plane comes near this (the longest, a Moltin
+# code in a path, is under 400 characters); a longer one is a 404 before fault rules and
+# routing look at it, so that no request makes them walk a path of megabytes.
+MAX_PATH = 2048
+
+
 class EncodedSlashes:
-    """A path with an encoded slash (`%2F`) is a 404, before routing decodes it.
+    """A path with an encoded slash (`%2F`), or longer than `MAX_PATH`, is a 404, before
+    routing decodes it.
 
     No id of either vendor and no tenant of the control plane holds a `/`; decoded, the slash
     would choose another operation (`DELETE /v2/promotions/{id}%2Fcodes%2FX` would delete code
@@ -144,6 +151,6 @@ class EncodedSlashes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw = scope.get("raw_path") or b""
-            if b"%2F" in raw or b"%2f" in raw:
+            if b"%2F" in raw or b"%2f" in raw or len(scope["path"]) > MAX_PATH:
                 raise NotFound()
         await self.app(scope, receive, send)
