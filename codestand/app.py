@@ -7,6 +7,7 @@ from connexion.middleware import MiddlewarePosition
 from codestand import control, moltin, spec, thoughtindustries
 from codestand.context import Services
 from codestand.control.examples import ResponseCatalog
+from codestand.control.cross_site import CrossSiteGuard
 from codestand.control.faults import FaultInjector, Faults
 from codestand.control.journal import Journal, JournalRecorder
 from codestand.control.prefer import PreferCode
@@ -15,6 +16,7 @@ from codestand.http import error_handling, fastpath, operations, swagger_ui, ven
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
 from codestand.http.cors import VendorCORS
+from codestand.http.hosts import HostCheck, allowed_names
 from codestand.http.landing import LandingPage
 from codestand.http.middleware import (
     AdminGate,
@@ -54,6 +56,10 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
     app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Right after the log, before anything else looks at the request (see `hosts`).
+    app.add_middleware(
+        HostCheck, position=MiddlewarePosition.BEFORE_EXCEPTION, names=allowed_names(settings.host, settings.allowed_hosts)
+    )
     # Outside the error path, so it records the status the client got, errors included.
     app.add_middleware(
         JournalRecorder,
@@ -80,6 +86,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
+    # After the admin gate: without the token, a request learns nothing else. (Inside BodyLimit,
+    # which drops the Content-Type of a request without a body: an empty POST needs the header.)
+    app.add_middleware(CrossSiteGuard, position=MiddlewarePosition.BEFORE_SWAGGER)
     fastpath.install(app, spec.load())  # after BodyLimit, so that it runs inside it
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import errno
 import gc
+import ipaddress
 import logging
 import os
 import signal
@@ -130,6 +131,21 @@ def parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="let only pages of this origin call the vendor routes; repeatable (CODESTAND_CORS_ORIGINS, comma-separated; default any origin)",
     )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="also answer requests whose Host names NAME (besides localhost, 127.0.0.1, ::1 and --host); "
+        "repeatable; '*' answers any name (CODESTAND_ALLOWED_HOSTS, comma-separated)",
+    )
+    serve.add_argument(
+        "--insecure-no-admin-token",
+        action="store_true",
+        default=_flag("INSECURE_NO_ADMIN_TOKEN"),
+        help="serve an address other than loopback without --admin-token: anyone who can reach the port "
+        "can read and change every tenant (CODESTAND_INSECURE_NO_ADMIN_TOKEN=1)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
         "--journal-size",
@@ -168,6 +184,39 @@ def settings_from(args: argparse.Namespace) -> Settings:
         journal_size=int(args.journal_size),
         fault_seed=None if args.fault_seed is None else int(args.fault_seed),
         cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
+        allowed_hosts=tuple(args.allowed_host if args.allowed_host is not None else _env_list("ALLOWED_HOSTS")),
+        insecure_no_admin_token=args.insecure_no_admin_token,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve the network without an admin token, unless told so in as many words.
+
+    Off loopback, anyone who reaches the port could read every tenant's codes and snapshots,
+    overwrite a tenant, reset the server, move the clock or drop every request.
+    """
+    if is_loopback(settings.host) or settings.admin_token:
+        return
+    if not settings.insecure_no_admin_token:
+        raise SystemExit(
+            f"codestand: --host {settings.host} can be reached from the network, and then anyone who reaches it "
+            "can read and change every tenant through the control plane. Give --admin-token TOKEN "
+            "(CODESTAND_ADMIN_TOKEN), or --insecure-no-admin-token on a network you trust"
+        )
+    logging.getLogger("codestand").warning(
+        "INSECURE: serving %s without --admin-token; anyone who can reach this port can read and change "
+        "every tenant, reset the server and inject faults",
+        settings.host,
     )
 
 
@@ -223,6 +272,7 @@ def serve(settings: Settings) -> int:
             "worker would be unknown to the others. Use --storage sqlite:PATH"
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    check_exposure(settings)
     # Connexion's own start-up chatter ("Adding spec json") is not ours to print.
     logging.getLogger("connexion").setLevel(logging.WARNING)
     try:

@@ -40,3 +40,9 @@ class Settings:
     fault_seed: int | None = None
     # Origins whose pages may call the vendor routes (CORS); empty: any origin.
     cors_origins: tuple[str, ...] = ()
+    # Host names requests may name besides the loopback names and `host` (`*`: any). The
+    # default is the name Starlette's in-process test client sends; `codestand serve` passes
+    # only what `--allowed-host` gives, so a real server never answers to it unless asked.
+    allowed_hosts: tuple[str, ...] = ("testserver",)
+    # Serve on an address other than loopback without an admin token (`--insecure-no-admin-token`).
+    insecure_no_admin_token: bool = False

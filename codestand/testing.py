@@ -169,7 +169,10 @@ class Codestand:
         return tenant or self.ti_key
 
     def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+        # `X-Codestand`: what no page can send cross-site (see `control.cross_site`).
+        headers = {"X-Codestand": "1"}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
         return self._ok(self.http.request(method, CONTROL + path, headers=headers, **kwargs))
 
     @staticmethod

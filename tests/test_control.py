@@ -16,6 +16,9 @@ from tests.test_promotions import VENDOR_EXAMPLE
 COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 
+# A POST without a JSON body says it is no browser's (see control/cross_site.py).
+CONTROL_HEADERS = {"X-Codestand": "1"}
+
 
 @pytest.fixture
 def clock(clock):
@@ -212,11 +215,11 @@ def test_reset_one_tenant_or_all(ti, client):
     kept = create_group(ti)
     client.headers["Authorization"] = "Bearer other-key"
     gone = create_group(client)
-    assert client.post("/__codestand/tenants/other-key/reset").status_code == 204
+    assert client.post("/__codestand/tenants/other-key/reset", headers=CONTROL_HEADERS).status_code == 204
     assert client.get(f"/incoming/v2/redemptionCodes/{gone['id']}").status_code == 404
     client.headers["Authorization"] = f"Bearer {TI_KEY}"
     assert client.get(f"/incoming/v2/redemptionCodes/{kept['id']}").status_code == 200
-    assert client.post("/__codestand/reset").status_code == 204
+    assert client.post("/__codestand/reset", headers=CONTROL_HEADERS).status_code == 204
     assert client.get(f"/incoming/v2/redemptionCodes/{kept['id']}").status_code == 404
 
 
@@ -226,7 +229,7 @@ def test_snapshot_round_trip(ti, client, clock):
     ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
     snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
     before = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
-    ti.post(f"/__codestand/tenants/{TI_KEY}/reset")
+    ti.post(f"/__codestand/tenants/{TI_KEY}/reset", headers=CONTROL_HEADERS)
     assert ti.get("/incoming/v2/redemptionCodes").json()["pageInfo"]["total"] == 0
     assert ti.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot).status_code == 204
     after = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
@@ -253,7 +256,7 @@ def test_moltin_snapshot_round_trip(moltin, clock):
     moltin.post("/__codestand/tenants/store-1/promotion-code-uses", json={"code": "A", "user": "u"})
     snapshot = moltin.get("/__codestand/tenants/store-1/snapshot").json()
     before = moltin.get(f"/v2/promotions/{promotion['id']}/codes").json()
-    moltin.post("/__codestand/tenants/store-1/reset")
+    moltin.post("/__codestand/tenants/store-1/reset", headers=CONTROL_HEADERS)
     assert moltin.put("/__codestand/tenants/store-1/snapshot", json=snapshot).status_code == 204
     assert moltin.get(f"/v2/promotions/{promotion['id']}").json() == {"data": promotion}
     assert moltin.get(f"/v2/promotions/{promotion['id']}/codes").json() == before
@@ -448,7 +451,7 @@ class TestAdminToken:
 
     @staticmethod
     def admin(client, method, path, json=None, headers=None):
-        return client.request(method, path, json=json, headers=headers if headers is not None else {"Authorization": f"Bearer {ADMIN}"})
+        return client.request(method, path, json=json, headers=headers if headers is not None else {"Authorization": f"Bearer {ADMIN}", **CONTROL_HEADERS})
 
     def test_the_calls_cover_every_control_operation(self, calls):
         assert {operation for operation, *_ in calls} - {"spec", "ui"} == http_operations("control.yaml")
@@ -526,7 +529,7 @@ def test_tokens_survive_a_reset(client, path):
     # this module's frozen moment.
     client.app.codestand.clock.reset()
     client.headers["Authorization"] = f"Bearer {token_for(client, 'store-1')}"
-    assert client.post(path).status_code == 204
+    assert client.post(path, headers=CONTROL_HEADERS).status_code == 204
     assert client.get("/v2/promotions").status_code == 200
 
 
@@ -574,7 +577,7 @@ def test_the_clock_cannot_be_advanced_past_its_end(client):
 def test_dot_segments_name_no_tenant(client, tenant, method, route):
     # A client (or proxy) removes `.` and `..` from a path before sending it, so no request
     # meant for such a tenant arrives as sent; one that does is a path climbing somewhere.
-    response = client.request(method, f"/__codestand/tenants/{tenant}/{route}")
+    response = client.request(method, f"/__codestand/tenants/{tenant}/{route}", headers=CONTROL_HEADERS)
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"] == "tenant"
 

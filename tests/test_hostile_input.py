@@ -519,7 +519,7 @@ class Live:
     def reseed(self) -> None:
         """Back to the seeded state, after a case that changed it."""
         with httpx.Client(base_url=self.server.url, headers=self.admin, timeout=10) as client:
-            _ok(client.post(f"{CONTROL}/reset"), 204)
+            _ok(client.post(f"{CONTROL}/reset", headers={"X-Codestand": "1"}), 204)
             _ok(client.delete(f"{CONTROL}/faults"), 204)
             _ok(client.put(f"{CONTROL}/clock", json={"now": NOW.isoformat(), "frozen": True}), 200)
             self.state = seed(client)

@@ -35,6 +35,9 @@ NO_GROUPS = {"redemptionCodeGroups": [], "pageInfo": {"total": 0, "hasMore": Fal
 A_BUNDLE = "aaaaaaaa-0000-4000-8000-00000000000a"  # in A's own catalog only
 A_CODES = [{"code": "A-CODE-1"}, {"code": "A-CODE-2", "uses": 2}]
 
+# A POST without a JSON body says it is no browser's (see control/cross_site.py).
+CONTROL_HEADERS = {"X-Codestand": "1"}
+
 
 CONFIGURED = Settings(access_log=False, ti_api_keys=(A_KEY, B_KEY), moltin_clients=tuple(SECRETS.items()))
 
@@ -253,7 +256,7 @@ B = f"/__codestand/tenants/{B_KEY}"
 
 def reset_tenant(w: World) -> None:
     for tenant in (B_KEY, B_STORE):
-        answers(w.client.post(f"/__codestand/tenants/{tenant}/reset"), 204)
+        answers(w.client.post(f"/__codestand/tenants/{tenant}/reset", headers=CONTROL_HEADERS), 204)
 
 
 def get_catalog(w: World) -> None:

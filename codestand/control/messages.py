@@ -26,6 +26,7 @@ MESSAGES = {
     "code_used_up": (422, "Code used up", "The code {code} has no uses left (it allowed {uses})"),
     "snapshot": (400, "Bad snapshot", "The snapshot cannot be restored: {reason}"),
     "clock_range": (400, "Bad Request", "The clock must stay between {earliest} and {latest}"),
+    "cross_site": (403, "Cross-site request refused", "{reason}"),
     "unauthorized": (401, "Unauthorized", "This control route needs the admin token: Authorization: Bearer <token>"),
     "group_not_found": (404, "Not Found", "No redemption code group with this id for this tenant"),
     "not_found": (404, "Not Found", "The requested resource was not found"),

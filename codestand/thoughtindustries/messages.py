@@ -68,6 +68,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "payload_too_large": (413, "Request body is larger than {limit} bytes."),
     "forbidden": (403, "Forbidden."),
     "conflict": (409, "Conflict."),
+    "unknown_host": (MALFORMED, "This server does not answer to the host name {host}; start it with --allowed-host NAME."),
     "malformed": (MALFORMED, "Bad request."),
     "rule": (RULE, "The request breaks a rule."),
     "internal": (500, "Internal server error."),
