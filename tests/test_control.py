@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from codestand.core import tenants
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
 from tests.samples import GROUP, PROMOTION
@@ -47,7 +48,7 @@ def test_health(client):
 
 def test_group_codes_as_json_and_csv(ti, store):
     group = create_group(ti)
-    generated = store.group_codes(TI_KEY, group["id"])
+    generated = store.group_codes(tenants.ti(TI_KEY), group["id"])
     assert codes_of(ti, group["id"]) == [{"code": c, "redeemed": False} for c in generated]
     response = ti.get(f"/__codestand/tenants/{TI_KEY}/redemption-code-groups/{group['id']}/codes?format=csv")
     assert response.status_code == 200
@@ -418,8 +419,12 @@ class TestAdminToken:
             headers=moltin,
         )
         assert added.status_code == 201, added.text
-        code = self.admin(client, "GET", f"/__codestand/tenants/t-key/redemption-code-groups/{group['id']}/codes").json()["codes"][0]["code"]
+        codes = self.admin(client, "GET", f"/__codestand/tenants/t-key/redemption-code-groups/{group['id']}/codes").json()["codes"]
+        code = codes[0]["code"]
         snapshot = self.admin(client, "GET", "/__codestand/tenants/t-key/snapshot").json()
+        ti_snapshot = self.admin(client, "GET", "/__codestand/thoughtindustries/tenants/t-key/snapshot").json()
+        moltin_snapshot = self.admin(client, "GET", "/__codestand/moltin/tenants/t-store/snapshot").json()
+        ti_route, moltin_route = "/thoughtindustries/tenants/{tenant}", "/moltin/tenants/{tenant}"
         fault = {"path": "/nothing/*", "status": 503}
         course = {"courses": [{"id": COURSE, "title": "Renamed"}]}
         return [
@@ -432,6 +437,19 @@ class TestAdminToken:
             ("POST /tenants/{tenant}/promotion-code-uses", "POST", "/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
             ("GET /tenants/{tenant}/snapshot", "GET", "/tenants/t-key/snapshot", None),
             ("PUT /tenants/{tenant}/snapshot", "PUT", "/tenants/t-key/snapshot", snapshot),
+            # The same, naming the vendor.
+            (f"GET {ti_route}/catalog", "GET", "/thoughtindustries/tenants/t-key/catalog", None),
+            (f"POST {ti_route}/catalog", "POST", "/thoughtindustries/tenants/t-key/catalog", course),
+            (f"PUT {ti_route}/catalog", "PUT", "/thoughtindustries/tenants/t-key/catalog", course),
+            (f"GET {ti_route}/redemption-code-groups/{{id}}/codes", "GET", f"/thoughtindustries/tenants/t-key/redemption-code-groups/{group['id']}/codes", None),
+            (f"POST {ti_route}/redemptions", "POST", "/thoughtindustries/tenants/t-key/redemptions", {"code": codes[1]["code"], "userId": "u"}),
+            (f"GET {ti_route}/snapshot", "GET", "/thoughtindustries/tenants/t-key/snapshot", None),
+            (f"PUT {ti_route}/snapshot", "PUT", "/thoughtindustries/tenants/t-key/snapshot", ti_snapshot),
+            (f"POST {moltin_route}/promotion-code-uses", "POST", "/moltin/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
+            (f"GET {moltin_route}/snapshot", "GET", "/moltin/tenants/t-store/snapshot", None),
+            (f"PUT {moltin_route}/snapshot", "PUT", "/moltin/tenants/t-store/snapshot", moltin_snapshot),
+            (f"POST {ti_route}/reset", "POST", "/thoughtindustries/tenants/t-key/reset", None),
+            (f"POST {moltin_route}/reset", "POST", "/moltin/tenants/t-store/reset", None),
             ("GET /clock", "GET", "/clock", None),
             ("PUT /clock", "PUT", "/clock", {"now": "2030-01-01T00:00:00Z"}),
             ("POST /clock/advance", "POST", "/clock/advance", {"seconds": 60}),

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from codestand.core import globs
+from codestand.core import globs, tenants
 from codestand.core.clock import Clock, iso_millis
 from codestand.core.errors import InvalidRequest
 from codestand.core.redaction import fingerprint
@@ -39,7 +39,6 @@ REDACTED = "[redacted]"
 # key, which is also its tenant's name, is kept as its fingerprint (`redaction.fingerprint`).
 SECRET_FIELDS = frozenset({"client_secret", "access_token"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-_THOUGHT_INDUSTRIES = "/incoming"
 # The same fields in a body that could not be parsed (cut at the limit, or malformed).
 _SECRET_IN_TEXT = re.compile(
     r"""(?P<json>"(?:client_secret|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"?"""
@@ -234,9 +233,14 @@ class Recorded:
 
     def _tenant(self) -> str | None:
         tenant = self.tenant if self.context is None else self.context.get("user")
-        if tenant is not None and self.path.startswith(_THOUGHT_INDUSTRIES):
-            return fingerprint(tenant)  # the key is the tenant's name, and a secret
-        return tenant
+        if tenant is None:
+            return None
+        # The store's key names the vendor too (`core.tenants`); the journal names the tenant
+        # as its client knows it.
+        vendor, name = tenants.split(tenant)
+        if vendor == tenants.THOUGHT_INDUSTRIES:
+            return fingerprint(name)  # the key is the tenant's name, and a secret
+        return name
 
     def entry(self) -> dict[str, Any]:
         request_headers = _headers(self.request_headers)

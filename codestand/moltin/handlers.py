@@ -8,6 +8,7 @@ from connexion import request
 from starlette.responses import Response
 
 from codestand.context import current, current_request
+from codestand.core import tenants
 from codestand.moltin import promotion_codes, promotions, shapes, tokens
 
 
@@ -78,7 +79,7 @@ async def access_token(body: dict) -> dict:
     )
     # This route authenticates the client by its form, not by a security scheme: name the
     # tenant as security names it elsewhere, for the request journal.
-    request.context["user"] = token.tenant
+    request.context["user"] = tenants.moltin(token.tenant)
     return {
         "access_token": token.token,
         "token_type": "Bearer",

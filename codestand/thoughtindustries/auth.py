@@ -10,6 +10,7 @@ import hmac
 from connexion.lifecycle import ConnexionRequest
 
 from codestand.context import services_of
+from codestand.core import tenants
 from codestand.http.auth import authorizations
 
 # The control plane names a tenant in its paths in at most 500 characters.
@@ -31,4 +32,4 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
     allowed = services_of(request.scope).settings.ti_api_keys
     if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
         return None
-    return {"sub": key}
+    return {"sub": tenants.ti(key)}
