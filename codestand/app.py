@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         clock=clock or Clock(),
         seed=load_seed(settings.seed or DEFAULT_SEED),
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
-        journal=Journal(settings.journal_size, secrets=[settings.admin_token]),
+        journal=Journal(settings.journal_size, secrets=[settings.admin_token, *(secret for _, secret in settings.moltin_clients)]),
         faults=Faults(settings.fault_seed),
     )
     app = DroppingApp(

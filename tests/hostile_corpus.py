@@ -152,7 +152,8 @@ class State:
         }[family]
 
     def path_values(self, op: Op) -> dict[str, str]:
-        values = {"tenant": self.moltin_client if op.short == "use_promotion_code" else self.ti_key, "code": self.codes[1]}
+        moltin = op.short == "use_promotion_code" or op.short.startswith("moltin_")
+        values = {"tenant": self.moltin_client if moltin else self.ti_key, "code": self.codes[1]}
         if op.template.startswith("/v2/promotions"):
             values["id"] = self.promotion
         elif op.template.startswith(f"{CONTROL}/faults"):
@@ -184,6 +185,13 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     "use_promotion_code": lambda s: {"code": s.codes[1], "user": "shopper-9"},
     "import_snapshot": lambda s: {**s.snapshot, "catalog": {"courses": [{"id": "c-snap", "name": "From a snapshot"}]}},
     "add_fault": lambda s: {"path": "/incoming/v2/ping", "status": 503},
+    # The routes naming the vendor's tenant.
+    "ti_add_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
+    "ti_replace_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
+    "ti_redeem": lambda s: {"code": s.unredeemed_code, "userId": "learner-9"},
+    "moltin_use_code": lambda s: {"code": s.codes[1], "user": "shopper-9"},
+    "ti_import_snapshot": lambda s: {**s.snapshot, "catalog": {"courses": [{"id": "c-snap", "name": "From a snapshot"}]}},
+    "moltin_import_snapshot": lambda s: {"version": 1, "catalog": {}, "redemptionCodeGroups": [], "redemptions": [], "promotions": []},
 }
 
 

@@ -11,13 +11,14 @@ One journal per app; a server running several worker processes would have one pe
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,11 +40,14 @@ REDACTED = "[redacted]"
 # key, which is also its tenant's name, is kept as its fingerprint (`redaction.fingerprint`).
 SECRET_FIELDS = frozenset({"client_secret", "access_token"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-# The same fields in a body that could not be parsed (cut at the limit, or malformed).
-_SECRET_IN_TEXT = re.compile(
-    r"""(?P<json>"(?:client_secret|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"?"""
-    r"""|(?P<form>\b(?:client_secret|access_token)=)[^&\s]*"""
-)
+# The same fields in a body that could not be parsed (cut at the limit, or malformed), and in
+# a query: a JSON member whose (unescaped) name is one of them, a form field whose (decoded)
+# name is, as the server itself would read it: `client%5Fsecret=` is `client_secret=`.
+_JSON_MEMBER = re.compile(r"""(?P<key>"(?:[^"\\]|\\.)*")(?P<colon>\s*:\s*)"(?:[^"\\]|\\.)*"?""")
+_FORM_FIELD = re.compile(r"(?P<name>[^=&\s?]+)=(?P<value>[^&\s]*)")
+# The shortest start of a configured secret that a body cut at the limit may end with and that
+# is still scrubbed: shorter ones say nothing of the secret.
+_SECRET_START = 4
 
 
 class Journal:
@@ -57,7 +61,7 @@ class Journal:
     def __init__(self, size: int = DEFAULT_SIZE, secrets: Iterable[str | None] = ()) -> None:
         self._entries: deque[Recorded] = deque(maxlen=size)
         self._ids = itertools.count(1)
-        self.secrets = frozenset(s for s in secrets if s)
+        self.secrets = secret_forms(secrets)
 
     @property
     def size(self) -> int:
@@ -160,15 +164,40 @@ def redact(value: Any) -> Any:
 
 
 def redact_text(text: str) -> str:
-    return _SECRET_IN_TEXT.sub(lambda m: f'{m["json"]}"{REDACTED}"' if m["json"] else f"{m['form']}{REDACTED}", text)
+    def member(m: re.Match) -> str:
+        try:
+            name = json.loads(m["key"])
+        except ValueError:
+            return m[0]
+        return f'{m["key"]}{m["colon"]}"{REDACTED}"' if name in SECRET_FIELDS else m[0]
+
+    def field(m: re.Match) -> str:
+        return f"{m['name']}={REDACTED}" if unquote_plus(m["name"]) in SECRET_FIELDS else m[0]
+
+    return _FORM_FIELD.sub(field, _JSON_MEMBER.sub(member, text))
+
+
+def secret_forms(secrets: Iterable[str | None]) -> frozenset[str]:
+    """Each configured secret as a client may have sent it: as it is, percent-encoded (a form
+    field, a query, a path) and escaped in a JSON string."""
+    forms = set()
+    for secret in filter(None, secrets):
+        forms |= {secret, quote(secret, safe=""), quote_plus(secret), quote(secret), json.dumps(secret)[1:-1]}
+    return frozenset(forms)
 
 
 def scrub(value: Any, secrets: frozenset[str]) -> Any:
-    """`value` with every occurrence of a known secret (the admin token) redacted, wherever a
-    client put it: sent as a vendor key, it would otherwise be kept as the tenant."""
+    """`value` with every occurrence of a known secret (the admin token, the Moltin clients'
+    secrets, each also encoded) redacted, wherever a client put it: sent as a vendor key, it
+    would otherwise be kept as the tenant; inside a refused `client_id`, in the error's echo.
+    A text cut at the body limit that ends in the start of a secret has that start redacted."""
     if isinstance(value, str):
         for secret in secrets:
             value = value.replace(secret, REDACTED)
+            for length in range(len(secret) - 1, _SECRET_START - 1, -1):
+                if value.endswith(secret[:length]):
+                    value = value[:-length] + REDACTED
+                    break
         return value
     if isinstance(value, dict):
         return {k: scrub(v, secrets) for k, v in value.items()}
