@@ -91,6 +91,7 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
         ]
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidRequest(Problem("snapshot", None, {"reason": f"cannot read {exc}"})) from None
+    _vendor_rules(snapshot, groups, promotions)
     _check(groups, events, promotions)
     if ti is None and (groups or events or any(catalog.values())):
         raise InvalidRequest(Problem("snapshot", None, {"reason": "a Moltin tenant's snapshot holds no Thought Industries catalog, groups or redemptions"}))
@@ -110,6 +111,38 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
             store.add_promotion(moltin, promotion, _ALL)
             if codes:
                 store.add_promotion_codes(moltin, promotion, codes, _ALL)
+
+
+# How many problems a refused snapshot names: the first ones, in the snapshot's order.
+MAX_PROBLEMS = 10
+
+
+def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
+    """What the vendor routes refuse and a schema cannot say, record by record: a group holds
+    `totalCodesCount` codes of `codeLength` characters (the contract's pattern has checked the
+    alphabet); a promotion ends after it starts; a code is not used more than it may be."""
+    problems: list[Problem] = []
+
+    def refuse(field: str, reason: str) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(Problem("snapshot", field, {"reason": f"{field}: {reason}"}))
+
+    for n, (group, codes) in enumerate(groups):
+        where = f"redemptionCodeGroups[{n}]"
+        if len(codes) != group.total_codes:
+            refuse(f"{where}.codes", f"{len(codes)} codes where totalCodesCount is {group.total_codes}")
+        for m, code in enumerate(codes):
+            if len(code) != group.code_length:
+                refuse(f"{where}.codes[{m}]", f"{code} is not {group.code_length} characters long (codeLength)")
+    for n, (promotion, codes) in enumerate(promotions):
+        where = f"promotions[{n}]"
+        if promotion.start >= promotion.end:
+            refuse(f"{where}.end", "end must be after start")
+        for m, code in enumerate(codes):
+            if code.uses is not None and code.used > code.uses:
+                refuse(f"{where}.codes[{m}].used", f"used {code.used} times of {code.uses}")
+    if problems:
+        raise InvalidRequest(*problems)
 
 
 def _check(groups, events, promotions) -> None:
