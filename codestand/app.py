@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from connexion.middleware import MiddlewarePosition
 
 from codestand import control, moltin, spec, thoughtindustries
@@ -12,6 +14,7 @@ from codestand.control.faults import FaultInjector, Faults
 from codestand.control.journal import Journal, JournalRecorder
 from codestand.control.prefer import PreferCode
 from codestand.core.clock import Clock
+from codestand.core.retention import Tenants
 from codestand.http import error_handling, fastpath, operations, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
@@ -38,14 +41,18 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     """
     settings = settings or Settings()
     vendors.install((thoughtindustries.VENDOR, moltin.VENDOR, control.VENDOR), fallback=thoughtindustries.VENDOR.render)
+    store = store or open_storage(settings.storage)
+    clock = clock or Clock()
+    ttl = None if settings.tenant_ttl_seconds is None else timedelta(seconds=settings.tenant_ttl_seconds)
     services = Services(
         settings=settings,
-        store=store or open_storage(settings.storage),
-        clock=clock or Clock(),
+        store=store,
+        clock=clock,
         seed=load_seed(settings.seed or DEFAULT_SEED),
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
         journal=Journal(settings.journal_size, secrets=[settings.admin_token, *(secret for _, secret in settings.moltin_clients)]),
         faults=Faults(settings.fault_seed),
+        tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
     )
     app = DroppingApp(
         __name__,

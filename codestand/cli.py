@@ -72,6 +72,23 @@ def _count(text: str) -> int:
     return int(text)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """`90`, `90s`, `30m`, `12h`, `7d`: seconds."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (a whole number of s, m, h or d, e.g. 12h)")
+    return float(int(number) * _UNITS[unit])
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (1 or more)")
+    return int(text)
+
+
 def _seed_number(text: str) -> int:
     try:
         return int(text)
@@ -146,6 +163,27 @@ def parser() -> argparse.ArgumentParser:
         help="serve an address other than loopback without --admin-token: anyone who can reach the port "
         "can read and change every tenant (CODESTAND_INSECURE_NO_ADMIN_TOKEN=1)",
     )
+    serve.add_argument(
+        "--tenant-ttl",
+        type=_duration,
+        default=_env("TENANT_TTL"),
+        metavar="DURATION",
+        help="forget tenants not used for this long, by the stand-in's clock: 90s, 30m, 12h, 7d (CODESTAND_TENANT_TTL; default never)",
+    )
+    serve.add_argument(
+        "--max-tenants",
+        type=_positive,
+        default=_env("MAX_TENANTS"),
+        metavar="N",
+        help="hold at most N tenants; a new one beyond is a 503 (CODESTAND_MAX_TENANTS; default no limit)",
+    )
+    serve.add_argument(
+        "--tenant-max-codes",
+        type=_positive,
+        default=_env("TENANT_MAX_CODES", "1000000"),
+        metavar="N",
+        help="refuse writes that would take one tenant over N stored codes (CODESTAND_TENANT_MAX_CODES; default 1000000)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
         "--journal-size",
@@ -186,6 +224,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
         allowed_hosts=tuple(args.allowed_host if args.allowed_host is not None else _env_list("ALLOWED_HOSTS")),
         insecure_no_admin_token=args.insecure_no_admin_token,
+        tenant_ttl_seconds=None if args.tenant_ttl is None else float(args.tenant_ttl),
+        max_tenants=None if args.max_tenants is None else int(args.max_tenants),
+        tenant_max_codes=int(args.tenant_max_codes),
     )
 
 

@@ -46,3 +46,10 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ("testserver",)
     # Serve on an address other than loopback without an admin token (`--insecure-no-admin-token`).
     insecure_no_admin_token: bool = False
+    # Bounds (README, "Security"): forget tenants unused for this many seconds (None: never);
+    # hold at most this many tenants (None: no limit); refuse writes that would take one tenant
+    # over this many stored codes; a tenant's own catalog holds at most this many items.
+    tenant_ttl_seconds: float | None = None
+    max_tenants: int | None = None
+    tenant_max_codes: int = 1_000_000
+    max_catalog_items: int = 10_000

@@ -24,6 +24,7 @@ async def health() -> dict:
 async def reset_all() -> tuple[None, int]:
     s = current()
     s.store.reset()
+    s.tenants.forget()
     s.clock.reset()
     return None, 204
 
@@ -33,9 +34,7 @@ async def reset_all() -> tuple[None, int]:
 # tenant; a reset and a snapshot mean both vendors' tenants of that name.
 
 async def reset_tenant(tenant: str) -> tuple[None, int]:
-    store = current().store
-    store.reset(tenants.ti(tenant))
-    store.reset(tenants.moltin(tenant))
+    tenant_routes.reset(tenants.ti(tenant), tenants.moltin(tenant))
     return None, 204
 
 
@@ -68,7 +67,7 @@ async def export_snapshot(tenant: str) -> dict:
 
 
 async def import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
-    snapshots.restore(current().store, body, tenants.ti(tenant), tenants.moltin(tenant))
+    tenant_routes.restore(body, tenants.ti(tenant), tenants.moltin(tenant))
     return None, 204
 
 

@@ -16,6 +16,7 @@ from codestand.context import current
 from codestand.control import snapshots
 from codestand.core import tenants
 from codestand.core.clock import iso_millis
+from codestand.core.errors import Problem, RuleViolation
 from codestand.core.models import CatalogItem
 from codestand.moltin import promotion_codes
 from codestand.storage.base import CATALOG_KINDS
@@ -26,7 +27,7 @@ from codestand.thoughtindustries import redemptions
 
 
 async def ti_reset(tenant: str) -> tuple[None, int]:
-    current().store.reset(tenants.ti(tenant))
+    reset(tenants.ti(tenant))
     return None, 204
 
 
@@ -35,16 +36,27 @@ async def ti_get_catalog(tenant: str) -> dict:
 
 
 async def ti_add_catalog(tenant: str, body: dict) -> dict:
-    store, key = current().store, tenants.ti(tenant)
-    for kind, entries in _items(body).items():
-        store.put_catalog_items(key, kind, entries)
-    return _catalog_body(store.catalog(key))
+    """Answers what it added (or renamed), not the whole catalog: a catalog may be large, and
+    the client knows what it sent."""
+    s, key = current(), tenants.ti(tenant)
+    s.tenants.use(key)
+    items = _items(body)
+    held = s.store.catalog(key)
+    known = {kind: {i.id for i in held.get(kind, [])} for kind in CATALOG_KINDS}
+    new = sum(len({i.id for i in entries} - known[kind]) for kind, entries in items.items())
+    _check_catalog_size(sum(len(v) for v in known.values()) + new)
+    for kind, entries in items.items():
+        s.store.put_catalog_items(key, kind, entries)
+    return _catalog_body({kind: list({i.id: i for i in entries}.values()) for kind, entries in items.items()})
 
 
 async def ti_replace_catalog(tenant: str, body: dict) -> dict:
-    store, key = current().store, tenants.ti(tenant)
-    store.replace_catalog(key, _items(body))
-    return _catalog_body(store.catalog(key))
+    s, key = current(), tenants.ti(tenant)
+    s.tenants.use(key)
+    items = _items(body)
+    _check_catalog_size(sum(len({i.id for i in entries}) for entries in items.values()))
+    s.store.replace_catalog(key, items)
+    return _catalog_body(s.store.catalog(key))
 
 
 async def ti_group_codes(tenant: str, id: str, format: str = "json"):
@@ -81,7 +93,7 @@ async def ti_export_snapshot(tenant: str) -> dict:
 
 
 async def ti_import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
-    snapshots.restore(current().store, body, tenants.ti(tenant), None)
+    restore(body, tenants.ti(tenant), None)
     return None, 204
 
 
@@ -89,7 +101,7 @@ async def ti_import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
 
 
 async def moltin_reset(tenant: str) -> tuple[None, int]:
-    current().store.reset(tenants.moltin(tenant))
+    reset(tenants.moltin(tenant))
     return None, 204
 
 
@@ -104,8 +116,38 @@ async def moltin_export_snapshot(tenant: str) -> dict:
 
 
 async def moltin_import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
-    snapshots.restore(current().store, body, None, tenants.moltin(tenant))
+    restore(body, None, tenants.moltin(tenant))
     return None, 204
+
+
+# Shared with the routes of earlier versions -------------------------------------------------
+
+
+def reset(*keys: str) -> None:
+    s = current()
+    for key in keys:
+        s.store.reset(key)
+        s.tenants.forget(key)
+
+
+def restore(body: dict, ti: str | None, moltin: str | None) -> None:
+    """A snapshot into these tenants, within the bounds every write has (`--tenant-max-codes`)."""
+    s = current()
+    held = sum(len(g.get("codes") or ()) for g in body.get("redemptionCodeGroups") or ()) + sum(
+        len(p.get("codes") or ()) for p in body.get("promotions") or ()
+    )
+    if held > s.settings.tenant_max_codes:
+        raise RuleViolation(Problem("tenant_code_limit", params={"limit": s.settings.tenant_max_codes}))
+    _check_catalog_size(sum(len(v) for v in (body.get("catalog") or {}).values()))
+    for key in filter(None, (ti, moltin)):
+        s.tenants.use(key)
+    snapshots.restore(s.store, body, ti, moltin)
+
+
+def _check_catalog_size(count: int) -> None:
+    limit = current().settings.max_catalog_items
+    if count > limit:
+        raise RuleViolation(Problem("catalog_limit", params={"limit": limit}))
 
 
 # Shapes --------------------------------------------------------------------------------------

@@ -24,4 +24,6 @@ def moltin_token(token: str, request: ConnexionRequest) -> dict | None:
         return None
     if found.grant == "implicit" and request.scope["path"].startswith("/v2/promotions"):
         raise Forbidden(Problem("forbidden"))
-    return {"sub": tenants.moltin(found.tenant), "grant": found.grant}
+    tenant = tenants.moltin(found.tenant)
+    services.tenants.use(tenant)
+    return {"sub": tenant, "grant": found.grant}

@@ -29,7 +29,10 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
         return None
     if len(key) > MAX_KEY_LENGTH:
         return None
-    allowed = services_of(request.scope).settings.ti_api_keys
+    services = services_of(request.scope)
+    allowed = services.settings.ti_api_keys
     if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
         return None
-    return {"sub": tenants.ti(key)}
+    tenant = tenants.ti(key)
+    services.tenants.use(tenant)
+    return {"sub": tenant}
