@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the pipeline reads Services through this module; it imports
     from codestand.control.journal import Journal
     from codestand.core.clock import Clock
     from codestand.core.retention import Tenants
+    from codestand.http.metrics import Metrics
     from codestand.http.routes import RouteTable
     from codestand.settings import Settings
     from codestand.storage.base import Storage
@@ -33,6 +34,7 @@ class Services:
     journal: Journal
     faults: Faults
     tenants: Tenants
+    metrics: Metrics | None = None
 
 
 def services_of(scope: dict[str, Any]) -> Services:
