@@ -44,7 +44,9 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "s
 # a query: a JSON member whose (unescaped) name is one of them, a form field whose (decoded)
 # name is, as the server itself would read it: `client%5Fsecret=` is `client_secret=`.
 _JSON_MEMBER = re.compile(r"""(?P<key>"(?:[^"\\]|\\.)*")(?P<colon>\s*:\s*)"(?:[^"\\]|\\.)*"?""")
-_FORM_FIELD = re.compile(r"(?P<name>[^=&\s?]+)=(?P<value>[^&\s]*)")
+# A name starts the text or follows a delimiter: anchored so, a long run without `=` is
+# scanned once, not once from each of its characters.
+_FORM_FIELD = re.compile(r"(?:^|(?<=[&?\s]))(?P<name>[^=&\s?]+)=(?P<value>[^&\s]*)")
 # The shortest start of a configured secret that a body cut at the limit may end with and that
 # is still scrubbed: shorter ones say nothing of the secret.
 _SECRET_START = 4
@@ -108,7 +110,22 @@ class Journal:
 
     def _entry(self, recorded: Recorded) -> dict[str, Any]:
         entry = recorded.entry()
-        return scrub(entry, self.secrets) if self.secrets else entry
+        if not self.secrets:
+            return entry
+        entry = scrub(entry, self.secrets)
+        for part in ("request", "response"):
+            if entry[part]["truncated"] and isinstance(entry[part]["body"], str):
+                entry[part]["body"] = cut_secret(entry[part]["body"], self.secrets)
+        return entry
+
+
+def cut_secret(text: str, secrets: frozenset[str]) -> str:
+    """A body cut at the limit may end in the start of a secret: that start is redacted too."""
+    for secret in secrets:
+        for length in range(len(secret) - 1, _SECRET_START - 1, -1):
+            if text.endswith(secret[:length]):
+                return text[:-length] + REDACTED
+    return text
 
 
 def _path_matches(pattern: str, path: str) -> bool:
@@ -196,15 +213,10 @@ def secret_forms(secrets: Iterable[str | None]) -> frozenset[str]:
 def scrub(value: Any, secrets: frozenset[str]) -> Any:
     """`value` with every occurrence of a known secret (the admin token, the Moltin clients'
     secrets, each also encoded) redacted, wherever a client put it: sent as a vendor key, it
-    would otherwise be kept as the tenant; inside a refused `client_id`, in the error's echo.
-    A text cut at the body limit that ends in the start of a secret has that start redacted."""
+    would otherwise be kept as the tenant; inside a refused `client_id`, in the error's echo."""
     if isinstance(value, str):
         for secret in secrets:
             value = value.replace(secret, REDACTED)
-            for length in range(len(secret) - 1, _SECRET_START - 1, -1):
-                if value.endswith(secret[:length]):
-                    value = value[:-length] + REDACTED
-                    break
         return value
     if isinstance(value, dict):
         return {k: scrub(v, secrets) for k, v in value.items()}
