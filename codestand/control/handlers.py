@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+from connexion.lifecycle import ConnexionResponse
+
 from codestand import __version__
 from codestand.context import current
 from codestand.control import snapshots, tenant_routes
