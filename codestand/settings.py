@@ -46,6 +46,19 @@ class Settings:
     fault_seed: int | None = None
     # Origins whose pages may call the vendor routes (CORS); empty: any origin.
     cors_origins: tuple[str, ...] = ()
+    # Host names requests may name besides the loopback names and `host` (`*`: any). The
+    # default is the name Starlette's in-process test client sends; `codestand serve` passes
+    # only what `--allowed-host` gives, so a real server never answers to it unless asked.
+    allowed_hosts: tuple[str, ...] = ("testserver",)
+    # Serve on an address other than loopback without an admin token (`--insecure-no-admin-token`).
+    insecure_no_admin_token: bool = False
+    # Bounds (README, "Security"): forget tenants unused for this many seconds (None: never);
+    # hold at most this many tenants (None: no limit); refuse writes that would take one tenant
+    # over this many stored codes; a tenant's own catalog holds at most this many items.
+    tenant_ttl_seconds: float | None = None
+    max_tenants: int | None = None
+    tenant_max_codes: int = 1_000_000
+    max_catalog_items: int = 10_000
     # "off": vendor rate limits are counted and reported (headers) but never refuse a request;
     # "vendor": they refuse over the documented limits (429). The control plane can turn them on
     # or off for one tenant either way.

@@ -29,7 +29,7 @@ def promotion(moltin, clock) -> dict:
     response = moltin.post("/v2/promotions", json={"data": LIVE})
     assert response.status_code == 201
     yield response.json()["data"]
-    jobs.hold("store-1", False, NOW)
+    jobs.hold("moltin:store-1", False, NOW)
     jobs._released.clear()
 
 
@@ -91,7 +91,7 @@ def test_a_second_job_waits_for_none_it_is_refused(moltin, clock, promotion):
 
 
 def test_held_jobs_stay_pending_and_can_be_cancelled(moltin, client, clock, promotion):
-    assert client.put("/__codestand/tenants/store-1/promotion-jobs-hold", json={"hold": True}).json() == {"hold": True}
+    assert client.put("/__codestand/moltin/tenants/store-1/promotion-jobs-hold", json={"hold": True}).json() == {"hold": True}
     path = f"/v2/promotions/{promotion['id']}/jobs"
     job = moltin.post(path, json=GENERATE).json()["data"]
     clock.advance(timedelta(seconds=5))

@@ -8,6 +8,7 @@ from connexion import request
 from starlette.responses import Response
 
 from codestand.context import current, current_request
+from codestand.core import tenants
 from codestand.moltin import jobs, promotion_codes, promotions, shapes, tokens, usages
 
 
@@ -54,7 +55,9 @@ async def promotion_attributes(user: str) -> dict:
 async def add_codes(id: str, body: dict, user: str) -> tuple[dict, int]:
     s = current()
     data = body["data"]
-    promotion = promotion_codes.add(s.store, s.clock, user, id, data["codes"], data.get("consume_unit", "per_cart"))
+    promotion = promotion_codes.add(
+        s.store, s.clock, user, id, data["codes"], data.get("consume_unit", "per_cart"), max_codes=s.settings.tenant_max_codes
+    )
     # The vendor answers 201 with the promotion, not the codes [doc].
     return {"data": shapes.promotion(promotion)}, 201
 
@@ -152,7 +155,8 @@ async def access_token(body: dict) -> dict:
     )
     # This route authenticates the client by its form, not by a security scheme: name the
     # tenant as security names it elsewhere, for the request journal.
-    request.context["user"] = token.tenant
+    request.context["user"] = tenants.moltin(token.tenant)
+    s.tenants.use(request.context["user"])
     return {
         "access_token": token.token,
         "token_type": "Bearer",

@@ -16,6 +16,7 @@ from typing import Any
 from codestand.core.clock import Clock, instant
 from codestand.core.errors import InvalidRequest, NotFound, Problem, RuleViolation
 from codestand.core.models import Page, Promotion
+from codestand.core import tenants
 from codestand.moltin import filters
 from codestand.storage.base import QuotaExceeded, Storage
 
@@ -55,7 +56,8 @@ def create(store: Storage, clock: Clock, tenant: str, data: dict[str, Any]) -> P
 def actor(tenant: str) -> str:
     """Who a client_credentials token acts as, in the form of the vendor's example
     `"updated_by": "Key-2439657140697170361"` (anonymize-usages.mdx): a stable number per client_id."""
-    return "Key-" + str(int.from_bytes(hashlib.sha256(tenant.encode()).digest()[:8], "big") % 10**19).rjust(19, "0")
+    client_id = tenants.split(tenant)[1]  # the store's key is `moltin:<client_id>`
+    return "Key-" + str(int.from_bytes(hashlib.sha256(client_id.encode()).digest()[:8], "big") % 10**19).rjust(19, "0")
 
 
 def get(store: Storage, tenant: str, promotion_id: str) -> Promotion:

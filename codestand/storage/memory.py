@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -116,7 +116,7 @@ class MemoryStorage(Storage):
             state = self._tenants[tenant]
             clash = {code for code in codes if code in state.codes}
             if clash or len(set(codes)) != len(codes):
-                raise CodesTaken(clash or {c for c in codes if codes.count(c) > 1})
+                raise CodesTaken(clash or {c for c, n in Counter(codes).items() if n > 1})
             state.groups[group.id] = group
             state.group_codes[group.id] = tuple(codes)
             state.codes.update((code, group.id) for code in codes)

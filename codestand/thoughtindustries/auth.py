@@ -10,6 +10,7 @@ import hmac
 from connexion.lifecycle import ConnexionRequest
 
 from codestand.context import services_of
+from codestand.core import tenants
 from codestand.http.auth import authorizations
 
 # The control plane names a tenant in its paths in at most 500 characters.
@@ -28,7 +29,10 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
         return None
     if len(key) > MAX_KEY_LENGTH:
         return None
-    allowed = services_of(request.scope).settings.ti_api_keys
+    services = services_of(request.scope)
+    allowed = services.settings.ti_api_keys
     if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
         return None
-    return {"sub": key}
+    tenant = tenants.ti(key)
+    services.tenants.use(tenant)
+    return {"sub": tenant}

@@ -22,7 +22,14 @@ _ATTEMPTS = 5
 
 
 def create(
-    store: Storage, clock: Clock, seed: catalog.Seed, tenant: str, body: dict[str, Any], *, strict_catalog: bool
+    store: Storage,
+    clock: Clock,
+    seed: catalog.Seed,
+    tenant: str,
+    body: dict[str, Any],
+    *,
+    strict_catalog: bool,
+    max_codes: int | None = None,
 ) -> RedemptionGroup:
     # Every unknown id of every kind is reported at once, as the other rules are.
     unknown: list[Problem] = []
@@ -40,6 +47,8 @@ def create(
     if unknown:
         raise RuleViolation(*unknown)
     length, count = body["codeLength"], body["totalCodesCount"]
+    if max_codes is not None and stored_codes(store, tenant) + count > max_codes:
+        raise RuleViolation(Problem("tenant_code_limit", "totalCodesCount", {"limit": max_codes}))
     group = RedemptionGroup(
         id=str(uuid.uuid4()),
         label=body["label"],
@@ -67,6 +76,11 @@ def create(
         except CodesTaken:
             continue  # another writer took some of these codes meanwhile: draw again
     raise Conflict()
+
+
+def stored_codes(store: Storage, tenant: str) -> int:
+    """How many codes the tenant holds, of every length a group may have."""
+    return sum(store.code_count(tenant, length) for length in range(codes.MIN_LENGTH, codes.MAX_LENGTH + 1))
 
 
 def get(store: Storage, tenant: str, group_id: str) -> RedemptionGroup:
