@@ -363,7 +363,7 @@ def test_filter_by_code(moltin):
 def test_at_most_1000_promotions_a_store(moltin, store):
     for n in range(1000):
         store.add_promotion(
-            "store-1",
+            "moltin:store-1",  # the store's key of client_id store-1
             Promotion(
                 id=f"p{n}", name="p", description="", enabled=True, promotion_type="fixed_discount",
                 schema={}, start=NOW, end=NOW, created_at=NOW, updated_at=NOW,
