@@ -16,7 +16,7 @@ from codestand.control.prefer import PreferCode
 from codestand.control.shared import SharedClock, SharedFaults, SharedJournal, SharedState
 from codestand.core.clock import Clock
 from codestand.core.retention import Tenants
-from codestand.http import error_handling, fastpath, operations, swagger_ui, vendors
+from codestand.http import error_handling, fastpath, offload, operations, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
 from codestand.http.metrics import Metrics
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         security_map={"bearer": ColonBearer.offloading() if store.waits else ColonBearer},
     )
     # A store whose calls wait is called off the event loop (http/offload.py).
+    offload.reserve(store.threads)
     operations.install(app, offload=store.waits)
     app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
     app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())

@@ -386,7 +386,7 @@ CONTROL: dict[str, Callable[[World], None]] = {
 # Control routes without a tenant act on the whole server, for whoever holds the admin token.
 GLOBAL = {
     "GET /health": "reports the server, no tenant's data",
-    "GET /metrics": "counts by operation and the store's totals, no tenant's data",
+    "GET /metrics": "counts by vendor operation and status, and all tenants' codes together: no tenant's data",
     "POST /reset": "forgets every tenant: the test run's own reset",
     "GET /clock": "one clock for all tenants (README)",
     "PUT /clock": "one clock for all tenants",

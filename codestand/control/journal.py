@@ -101,6 +101,10 @@ class Journal:
             found = (e for e in found if e["tenant"] in names)
         return list(itertools.islice(found, limit))
 
+    # Recorded before the answer's last bytes go out rather than after: a journal in a shared
+    # store is read by other processes, which must see a request once its client has the answer.
+    record_before_answer = False
+
     def _newest_first(self) -> Iterable[dict[str, Any]]:
         return (self._entry(r) for r in reversed(self._entries))
 
@@ -350,10 +354,21 @@ class JournalRecorder:
                 recorded.response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 recorded.add_response(message.get("body", b""))
+                if early and not message.get("more_body", False):
+                    await record()  # before the client has its answer, so its next request sees it
             await send(message)
+
+        done = False
+        early = self.journal.record_before_answer
+
+        async def record() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                recorded.finish(scope["headers"], (time.perf_counter() - started) * 1000)
+                await self.journal.record_async(recorded)
 
         try:
             await self.app(scope, receive_recorded, send_recorded)
         finally:
-            recorded.finish(scope["headers"], (time.perf_counter() - started) * 1000)
-            await self.journal.record_async(recorded)
+            await record()

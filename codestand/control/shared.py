@@ -133,6 +133,8 @@ class SharedFaults(Faults):
 class SharedJournal(Journal):
     """The journal in the store: entries are redacted when recorded, and kept as JSON."""
 
+    record_before_answer = True
+
     def __init__(self, store, size: int, secrets=()) -> None:
         super().__init__(size, secrets)
         self.store = store
