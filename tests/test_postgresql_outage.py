@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from codestand.core import tenants
 from tests import pg
 from tests.live import LASTING_PROMOTION, Server, all_groups, moltin_headers, ti_group, ti_headers
 
@@ -120,11 +121,15 @@ def test_a_request_waiting_on_the_database_holds_up_no_other(postgres, pg_databa
         with server.client() as http:
             blocked_headers = moltin_headers(http, "blocked-store")
             other_headers = moltin_headers(http, "other-store")
+            # A first write gives the tenant its row in the store (the row the next write locks).
+            assert http.post("/v2/promotions", headers=blocked_headers, json=LASTING_PROMOTION).status_code == 201
         import psycopg
 
         holder = psycopg.connect(pg_database)
         try:
-            holder.execute("SELECT id FROM tenants WHERE name = 'blocked-store' FOR UPDATE")  # held until commit
+            # The store's own name for the Moltin tenant (core/tenants.py), its row held until commit.
+            locked = holder.execute("SELECT id FROM tenants WHERE name = %s FOR UPDATE", (tenants.moltin("blocked-store"),)).fetchall()
+            assert len(locked) == 1
             done: dict[str, float] = {}
 
             def blocked_write() -> None:
@@ -152,4 +157,4 @@ def test_a_request_waiting_on_the_database_holds_up_no_other(postgres, pg_databa
         assert done["status"] == 201
         print(f"\nwhile one write waited {done['seconds']:.2f} s on a lock: other requests' latency "
               f"median {sorted(latencies)[10] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")  # fmt: skip
-    assert postgres.query("SELECT count(*) FROM promotions", name) == [(1,)]
+    assert postgres.query("SELECT count(*) FROM promotions", name) == [(2,)]
