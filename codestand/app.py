@@ -26,7 +26,9 @@ from codestand.http.routes import RouteTable
 from codestand.http.validation import VALIDATOR_MAP
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
+from codestand.thoughtindustries import keys as ti_keys
 from codestand.thoughtindustries.catalog import DEFAULT_SEED, load_seed
+from codestand.thoughtindustries.ratelimits import RateLimits, TiState
 
 
 def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> DroppingApp:
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         routes=RouteTable(spec.load(), spec.load("control.yaml")),
         journal=Journal(settings.journal_size, secrets=[settings.admin_token]),
         faults=Faults(settings.fault_seed),
+        ti=TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor"),
     )
     app = DroppingApp(
         __name__,
@@ -65,6 +68,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     # operation and carry no credentials, and error answers need CORS headers too.
     app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
     app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Inside CORS and the journal (so a 429 gets both), outside the error path (so every answer
+    # gets the quota headers).
+    app.add_middleware(RateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     app.add_middleware(EncodedSlashes, position=MiddlewarePosition.BEFORE_SWAGGER)
     # Faults act before security; `Prefer: code=` after security and validation. Both raise

@@ -58,6 +58,13 @@ def _seed(text: str) -> Path:
     return path
 
 
+def _keys_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"keys file {text!r} does not exist")
+    return path
+
+
 def _client(text: str) -> tuple[str, str]:
     client_id, sep, secret = text.partition(":")
     if not sep or not client_id or not secret:
@@ -145,10 +152,26 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="seed for fault rules' random draws, for repeatable runs (CODESTAND_FAULT_SEED)",
     )
+    serve.add_argument(
+        "--rate-limits",
+        choices=("off", "vendor"),
+        default=_env("RATE_LIMITS", "off"),
+        help="off: limits are counted and reported but never refuse; vendor: the vendors' documented limits answer 429 (CODESTAND_RATE_LIMITS; default off)",
+    )
+    serve.add_argument(
+        "--ti-keys",
+        type=_keys_file,
+        default=_env("TI_KEYS"),
+        metavar="FILE",
+        help="YAML of Thought Industries keys, each naming its instance, role and plan (CODESTAND_TI_KEYS)",
+    )
     return top
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    # argparse checks `choices` of a given flag, not of a default taken from the environment.
+    if args.rate_limits not in ("off", "vendor"):
+        raise SystemExit(f"codestand: CODESTAND_RATE_LIMITS must be off or vendor, not {args.rate_limits!r}")
     keys = args.ti_api_key if args.ti_api_key is not None else _env_list("TI_API_KEYS")
     try:
         clients = args.moltin_client if args.moltin_client is not None else [_client(c) for c in _env_list("MOLTIN_CLIENTS")]
@@ -168,6 +191,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         journal_size=int(args.journal_size),
         fault_seed=None if args.fault_seed is None else int(args.fault_seed),
         cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
+        rate_limits=args.rate_limits,
+        ti_keys=args.ti_keys if args.ti_keys is None else Path(args.ti_keys),
     )
 
 
@@ -215,6 +240,7 @@ def serve(settings: Settings) -> int:
 
     from codestand.app import create_app
     from codestand.thoughtindustries.catalog import SeedError
+    from codestand.thoughtindustries.keys import KeysError
 
     if settings.workers > 1 and not shared_between_processes(settings.storage):
         raise SystemExit(
@@ -229,7 +255,7 @@ def serve(settings: Settings) -> int:
         # Also for several workers: the parent opens (creates, upgrades) the store once, so a
         # bad file or seed is reported here, plainly, before any worker starts.
         app = create_app(settings)
-    except (SeedError, StorageError) as exc:
+    except (SeedError, KeysError, StorageError) as exc:
         raise SystemExit(f"codestand: {exc}")
     # What the app built (parsed contracts, validators, routes) lives as long as the process:
     # keep it out of every garbage collection (a full one took 15 ms, a p99 spike). Requests

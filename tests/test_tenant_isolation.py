@@ -97,7 +97,7 @@ def world(client, store) -> World:
     assert created.status_code == 201, created.text
     w.group = created.json()
     w.codes = store.group_codes(A_KEY, w.group["id"])
-    redeemed = client.post(f"/__codestand/tenants/{A_KEY}/redemptions", json={"code": w.codes[0], "userId": "learner-a"})
+    redeemed = client.post(f"/__codestand/tenants/{A_KEY}/redemptions", json={"code": w.codes[0], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
     assert redeemed.status_code == 201, redeemed.text
 
     created = client.post("/v2/promotions", json=PROMOTION, headers=w.a_moltin)
@@ -150,7 +150,7 @@ def get_group(w: World) -> None:
 
 
 def redemption_events(w: World) -> None:
-    for query in ("", f"?notifiableId={w.group['id']}", "?userId=learner-a", "?startDate=2000-01-01"):
+    for query in ("", f"?notifiableId={w.group['id']}", "?userId=7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "?startDate=2000-01-01"):
         response = w.client.get(f"/incoming/v2/events/redemptionCodeRedeem{query}", headers=w.b_ti)
         answers(response, 200)
         feed = response.json()["data"]["APIEvents"]
@@ -281,7 +281,7 @@ def group_codes(w: World) -> None:
 
 def redeem(w: World) -> None:
     for code in w.codes:
-        response = w.client.post(f"{B}/redemptions", json={"code": code, "userId": "learner-b"})
+        response = w.client.post(f"{B}/redemptions", json={"code": code, "userId": "8d2e1f3a-4b5c-4d6e-9f7a-8b9c0d1e2f3a"})
         answers(response, 404)
         assert response.json()["errors"][0]["title"] == "Unknown code"
 
@@ -304,7 +304,7 @@ def import_snapshot(w: World) -> None:
     for a, b in ((A_KEY, B_KEY), (A_STORE, B_STORE)):
         copy = w.client.get(f"/__codestand/tenants/{a}/snapshot").json()
         answers(w.client.put(f"/__codestand/tenants/{b}/snapshot", json=copy), 204)
-    answers(w.client.post(f"{B}/redemptions", json={"code": w.codes[1], "userId": "learner-b"}), 201)
+    answers(w.client.post(f"{B}/redemptions", json={"code": w.codes[1], "userId": "8d2e1f3a-4b5c-4d6e-9f7a-8b9c0d1e2f3a"}), 201)
     answers(w.client.post(f"/__codestand/tenants/{B_STORE}/promotion-code-uses", json={"code": "A-CODE-2"}), 201)
     answers(w.client.post(f"/__codestand/tenants/{B_STORE}/promotion-code-uses", json={"code": "A-CODE-1"}), 201)
     copied = w.client.get(f"/incoming/v2/redemptionCodes/{w.group['id']}", headers=w.b_ti)

@@ -77,7 +77,7 @@ async def group_codes(tenant: str, id: str, format: str = "json"):
 
 async def redeem(tenant: str, body: dict) -> tuple[dict, int]:
     s = current()
-    group, event = redemptions.redeem(s.store, s.clock, tenant, body["code"], body["userId"])
+    group, event = redemptions.redeem(s.store, s.clock, tenant, body["code"], body["userId"].lower())
     return {
         "code": event.code,
         "redemptionCodeGroupId": group.id,

@@ -36,17 +36,18 @@ from codestand.core.models import (
     Token,
 )
 from codestand.moltin.tokens import LIFETIME
-from codestand.storage import sqlite_file
+from codestand.storage import sqlite_file, sqlite_ti
 from codestand.storage.base import (
     CATALOG_KINDS,
     AlreadyUsed,
     CodesTaken,
+    GroupPosition,
     QuotaExceeded,
     Storage,
     StorageUnavailable,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     # Tenants are named by API keys and client_ids, often 30 or more characters; every other
@@ -150,10 +151,11 @@ SCHEMA = (
         FOREIGN KEY (tenant, promotion_id) REFERENCES promotions (tenant, id)
     )""",
     "CREATE INDEX promotion_codes_by_promotion ON promotion_codes (tenant, promotion_id, seq)",
+    *sqlite_ti.SCHEMA,
 )
 
 # migrations[n]: the statements that take a file from schema version n to n + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: sqlite_ti.MIGRATION_FROM_1}
 
 # A tenant's state, children before parents (for the foreign keys). Not `tokens`: they are
 # credentials, and stay valid across a reset until they lapse, as API keys do.
@@ -161,6 +163,7 @@ _TABLES = (
     "redemption_events",
     "redemption_codes",
     "code_lengths",
+    "redemption_group_flags",
     "redemption_groups",
     "promotion_codes",
     "promotions",
@@ -337,12 +340,12 @@ class SqliteStorage(Storage):
                 "ON CONFLICT (tenant, length) DO UPDATE SET codes = code_lengths.codes + excluded.codes",
                 ((number, length, n) for length, n in Counter(map(len, codes)).items()),
             )
+            if group.uploaded or group.gift:
+                sqlite_ti.write_flags(db, number, seq, uploaded=group.uploaded, gift=group.gift)
 
     def get_group(self, tenant: str, group_id: str) -> RedemptionGroup | None:
-        row = self._db().execute(
-            f"SELECT {_GROUP_COLUMNS} FROM redemption_groups WHERE tenant = {_TENANT} AND id = ?", (tenant, group_id)
-        ).fetchone()
-        return _group(row) if row else None
+        # With its seq, uploaded and gift (sqlite_ti).
+        return sqlite_ti.get_group(self._db(), tenant, group_id)
 
     def list_groups(
         self, tenant: str, *, query: str | None, sort: str | None, descending: bool, offset: int, limit: int
@@ -457,6 +460,59 @@ class SqliteStorage(Storage):
             RedemptionEvent(id=i, code=c, group_id=g, user_id=u, occurred_at=_moment(at)) for i, c, g, u, at in rows
         ]
         return Page(items=events, total=total)
+
+    # Keyset pages, uploaded codes, gifts (issue 14; the SQL is in sqlite_ti) ----------------
+    def group_page(
+        self,
+        tenant: str,
+        *,
+        query: str | None,
+        sort: str | None,
+        descending: bool,
+        after: GroupPosition | None,
+        limit: int,
+    ) -> Page:
+        with self._reading() as db:
+            items, total = sqlite_ti.group_page(
+                db, tenant, query=query, sort=sort, descending=descending, after=after, limit=limit
+            )
+        return Page(items=items, total=total)
+
+    def event_page(
+        self,
+        tenant: str,
+        *,
+        after: tuple[datetime, int] | None,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+    ) -> Page:
+        with self._reading() as db:
+            items, total = sqlite_ti.event_page(
+                db,
+                tenant,
+                after=None if after is None else (_text(after[0]), after[1]),
+                limit=limit,
+                start=start and _text(start),
+                end=end and _text(end),
+                user_id=user_id,
+                group_id=group_id,
+            )
+        return Page(items=items, total=total)
+
+    def add_group_codes(self, tenant: str, group_id: str, codes: list[str], *, uploaded: bool) -> RedemptionGroup | None:
+        with self._writing() as db:
+            return sqlite_ti.add_group_codes(db, tenant, group_id, codes, uploaded=uploaded)
+
+    def set_group_gift(self, tenant: str, group_id: str, gift: bool) -> RedemptionGroup | None:
+        with self._writing() as db:
+            return sqlite_ti.set_group_gift(db, tenant, group_id, gift)
+
+    def delete_group(self, tenant: str, group_id: str) -> bool:
+        with self._writing() as db:
+            return sqlite_ti.delete_group(db, tenant, group_id)
 
     # Moltin tokens ---------------------------------------------------------------------
     def save_token(self, token: Token) -> None:
