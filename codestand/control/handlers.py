@@ -33,11 +33,16 @@ async def reset_all() -> tuple[None, int]:
     s = current()
     s.store.reset()
     s.clock.reset()
+    if s.ti is not None:
+        s.ti.reset()
     return None, 204
 
 
 async def reset_tenant(tenant: str) -> tuple[None, int]:
-    current().store.reset(tenant)
+    s = current()
+    s.store.reset(tenant)
+    if s.ti is not None:
+        s.ti.reset(tenant)
     return None, 204
 
 

@@ -60,6 +60,14 @@ class FixedWindow:
         reset = start + self.seconds
         return Quota(allowed, limit, max(0, limit - used), reset, max(1, math.ceil(reset - elapsed)))
 
+    def allows(self, key: str, now: datetime, *, limit: int, burst: int = 0) -> bool:
+        """Whether one more request of `key` fits (for a request counted in several windows,
+        which must be refused by all or none)."""
+        start = math.floor((now - _EPOCH).total_seconds() / self.seconds) * self.seconds
+        with self._lock:
+            window, used = self._counts.get(key, (start, 0))
+        return window != start or used < limit + burst
+
     def peek(self, key: str, now: datetime, *, limit: int) -> Quota:
         """The key's standing without counting a request."""
         elapsed = (now - _EPOCH).total_seconds()

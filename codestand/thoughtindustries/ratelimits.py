@@ -18,6 +18,8 @@ Refusing is off unless `--rate-limits vendor` or the control plane turns it on f
 
 from __future__ import annotations
 
+import dataclasses
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.core.errors import Problem, TooManyRequests
@@ -123,10 +125,17 @@ class RateLimits:
             bucket, standing = f"key:{key}", ti.limits(ti.tenant_of(key), key)
         limit, burst = PLANS[str(standing["plan"])]
         enforce = bool(standing["enforced"])
-        quota = ti.plan_window.hit(bucket, now, limit=limit, burst=burst, enforce=enforce)
-        if quota.allowed and scope["method"] == "GET" and scope["path"].startswith(_EVENTS_PATH):
-            events = ti.events_window.hit(bucket, now, limit=EVENTS_LIMIT, enforce=enforce)
-            # The stricter of the two windows is what the headers report.
-            if not events.allowed or events.remaining <= quota.remaining:
-                return events
-        return quota
+        if not (scope["method"] == "GET" and scope["path"].startswith(_EVENTS_PATH)):
+            return ti.plan_window.hit(bucket, now, limit=limit, burst=burst, enforce=enforce)
+        # Counted in both windows, or (refused) in neither.
+        fits = ti.events_window.allows(bucket, now, limit=EVENTS_LIMIT) and ti.plan_window.allows(
+            bucket, now, limit=limit, burst=burst
+        )
+        if enforce and not fits:
+            events = ti.events_window.peek(bucket, now, limit=EVENTS_LIMIT)
+            plan = ti.plan_window.peek(bucket, now, limit=limit)
+            return dataclasses.replace(events if events.remaining <= plan.remaining else plan, allowed=False)
+        events = ti.events_window.hit(bucket, now, limit=EVENTS_LIMIT, enforce=False)
+        plan = ti.plan_window.hit(bucket, now, limit=limit, burst=burst, enforce=False)
+        # The stricter of the two windows is what the headers report.
+        return events if events.remaining <= plan.remaining else plan
