@@ -28,6 +28,7 @@ from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
 from codestand.thoughtindustries import keys as ti_keys
 from codestand.thoughtindustries.catalog import DEFAULT_SEED, load_seed
+from codestand.thoughtindustries.conditional import ConditionalGet
 from codestand.thoughtindustries.ratelimits import RateLimits, TiState
 
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     # Inside CORS and the journal (so a 429 gets both), outside the error path (so every answer
     # gets the quota headers).
     app.add_middleware(RateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Inside the rate limits, so a 304 carries the quota headers too.
+    app.add_middleware(ConditionalGet, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     app.add_middleware(EncodedSlashes, position=MiddlewarePosition.BEFORE_SWAGGER)
     # Faults act before security; `Prefer: code=` after security and validation. Both raise
