@@ -7,7 +7,7 @@ import pytest
 from codestand import spec
 from codestand.control.examples import ResponseCatalog, sample
 from codestand.core.redaction import fingerprint
-from codestand.http.validation import FORMATS, SchemaValidator
+from codestand.http.schema_problems import FORMATS, SchemaValidator
 from tests.conftest import TI_KEY
 from tests.samples import GROUP, PROMOTION
 

@@ -1,4 +1,4 @@
-"""The compiled first check of `validation.schema_problems` is never more lenient than jsonschema.
+"""The compiled first check of `schema_problems.schema_problems` is never more lenient than jsonschema.
 
 Whatever it passes, jsonschema (which names the problems the vendors' renderers show) must pass
 too, or a check would be lost. Every request-body and parameter schema of both contracts is tried
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codestand import spec
-from codestand.http.validation import _cached_validator, _quick_validator, collect
+from codestand.http.schema_problems import _cached_validator, _quick_validator, collect
 
 COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
 VALID = [

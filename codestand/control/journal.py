@@ -25,7 +25,7 @@ from codestand.core import globs
 from codestand.core.clock import Clock, iso_millis
 from codestand.core.errors import InvalidRequest
 from codestand.core.redaction import fingerprint
-from codestand.http.validation import parse_json
+from codestand.http.bodies import parse_json
 from codestand.http.vendors import is_vendor_path
 
 DEFAULT_SIZE = 1000

@@ -36,7 +36,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.core.errors import InvalidRequest
 from codestand.http.auth import authorizations
-from codestand.http.validation import ParamsValidator, parse_json, schema_problems
+from codestand.http.bodies import parse_json
+from codestand.http.schema_problems import schema_problems
+from codestand.http.validation import ParamsValidator
 
 _METHODS = ("get", "post")  # the methods whose handlers answer a JSON body
 _HANDLER_ARGUMENTS = ("body", "user", "token_info")
