@@ -312,7 +312,39 @@ def import_snapshot(w: World) -> None:
     answers(w.client.delete(f"/v2/promotions/{w.promotion['id']}", headers=w.b_moltin), 204)
 
 
+GROUP_GONE = {"errors": [{"status": 404, "title": "Not Found", "detail": "No redemption code group with this id for this tenant"}]}
+
+
+def upload_group(w: World) -> None:
+    # A's codes are A's: B may upload the same strings as its own.
+    answers(w.client.post(f"{B}/redemption-code-groups", json={"label": "B's", "codes": [w.codes[1]], "bundles": [A_BUNDLE]}), 201)
+
+
+def add_group_codes(w: World) -> None:
+    answers(w.client.post(f"{B}/redemption-code-groups/{w.group['id']}/added-codes", json={"count": 1}), 404, GROUP_GONE)
+
+
+def set_gift(w: World) -> None:
+    answers(w.client.put(f"{B}/redemption-code-groups/{w.group['id']}/gift", json={"gift": True}), 404, GROUP_GONE)
+
+
+def delete_group(w: World) -> None:
+    answers(w.client.delete(f"{B}/redemption-code-groups/{w.group['id']}"), 404, GROUP_GONE)
+
+
+def rate_limits(w: World) -> None:
+    answers(w.client.put(f"{B}/rate-limits", json={"enforced": True, "plan": "enterprise"}), 200)
+    answers(w.client.get(f"/__codestand/tenants/{A_KEY}/rate-limits"), 200, {"enforced": False, "plan": "standard"})
+    answers(w.client.get(f"{B}/rate-limits"), 200, {"enforced": True, "plan": "enterprise"})
+
+
 CONTROL: dict[str, Callable[[World], None]] = {
+    "POST /tenants/{tenant}/redemption-code-groups": upload_group,
+    "POST /tenants/{tenant}/redemption-code-groups/{id}/added-codes": add_group_codes,
+    "PUT /tenants/{tenant}/redemption-code-groups/{id}/gift": set_gift,
+    "DELETE /tenants/{tenant}/redemption-code-groups/{id}": delete_group,
+    "GET /tenants/{tenant}/rate-limits": rate_limits,
+    "PUT /tenants/{tenant}/rate-limits": rate_limits,
     "POST /tenants/{tenant}/reset": reset_tenant,
     "GET /tenants/{tenant}/catalog": get_catalog,
     "POST /tenants/{tenant}/catalog": add_catalog,

@@ -106,3 +106,11 @@ def test_the_cursor_names_the_last_group_shown(ti):
         last["totalCodesCount"], last["redeemedCodesCount"], last["label"].casefold()
     )
     assert int(seq) > 0
+
+
+def test_labels_sort_by_their_first_96_bytes_then_by_creation(ti):
+    """So that a cursor (which carries the label's key) stays short enough for any URL."""
+    body = {"codeLength": 8, "totalCodesCount": 1, "courses": [COURSE]}
+    made = [ti.post(URL, json={**body, "label": label}).json()["id"] for label in ("é" * 48 + "b", "é" * 48 + "a", "é" * 47 + "a")]
+    listed = [g["id"] for g in page(ti, "label:asc")["redemptionCodeGroups"]]
+    assert listed == [made[2], made[0], made[1]]

@@ -33,8 +33,9 @@ class GroupPosition:
     A list cursor carries every sort key of the last group it showed, so a position is one in
     every order at once (the sort and query of the next request need not match the previous
     one's), and it stays a position when that group is deleted or changes meanwhile.
-    `label` is the UTF-8 of the case-folded label: byte order is code-point order, as in both
-    stores, and a cursor's bytes need not be valid UTF-8 to have a place in it.
+    `label` is the first 96 bytes of the UTF-8 of the case-folded label, the key labels sort by:
+    byte order is code-point order, as in both stores, and a cursor's bytes need not be valid
+    UTF-8 to have a place in it.
     """
 
     seq: int
@@ -167,7 +168,7 @@ class Storage(abc.ABC):
         limit: int,
     ) -> Page:
         """Up to `limit` groups whose label contains `query` (any case) that come after `after`
-        in the order of `sort` (`label`: the case-folded label; `totalCodesCount`;
+        in the order of `sort` (`label`: the case-folded label's first 96 UTF-8 bytes; `totalCodesCount`;
         `redeemedCodesCount`; None: creation), ties by creation order whichever the direction;
         `total` counts every match of `query`, wherever the position. Groups carry their `seq`.
         """

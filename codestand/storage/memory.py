@@ -38,7 +38,7 @@ _SORT_KEYS = {
 # Each sort's key of a group, and the same key of a cursor's position (`GroupPosition`).
 _KEYSET = {
     None: lambda g: g.seq,
-    "label": lambda g: g.label.casefold().encode(),
+    "label": lambda g: g.label.casefold().encode()[:96],  # thoughtindustries.cursors.LABEL_KEY_BYTES
     "totalCodesCount": lambda g: g.total_codes,
     "redeemedCodesCount": lambda g: g.redeemed_codes,
 }

@@ -2,8 +2,9 @@
 
 Kept apart from `sqlite.py` so that its statements (one SQL layer for SQLite and PostgreSQL is
 coming) and these can be merged as units. Everything here is plain SQL with `?` parameters; the
-one SQLite-ism is `CAST(text AS BLOB)`, which compares a label's UTF-8 bytes (PostgreSQL:
-`convert_to(label_folded, 'UTF8')`) so that a cursor's label need not be valid UTF-8.
+one SQLite-ism is `substr(CAST(text AS BLOB), 1, 96)`, the first 96 bytes of a label's UTF-8, by
+which labels sort (PostgreSQL: `substring(convert_to(label_folded, 'UTF8') from 1 for 96)`), so
+that a cursor's label need not be valid UTF-8.
 
 Tables: `redemption_group_flags` (schema version 2), one row for a group that is uploaded or a
 gift; a group without a row is generated and not a gift.
@@ -43,7 +44,7 @@ _FROM = (
 # Each sort's key, as an expression (never input: `sort` is checked against these keys).
 _KEY = {
     None: "g.seq",
-    "label": "CAST(g.label_folded AS BLOB)",
+    "label": "substr(CAST(g.label_folded AS BLOB), 1, 96)",  # thoughtindustries.cursors.LABEL_KEY_BYTES
     "totalCodesCount": "g.total_codes",
     "redeemedCodesCount": "g.redeemed_codes",
 }

@@ -6,7 +6,7 @@ before the offset shifts every later one. So a cursor names the last record show
 the list is ordered on, and the next page starts just after it.
 
 - **Groups** (`GET /incoming/v2/redemptionCodes`): `g1.<seq>.<totalCodesCount>.
-  <redeemedCodesCount>.<hex of the UTF-8 of the case-folded label>` of the last group shown. It
+  <redeemedCodesCount>.<hex of the case-folded label's first 96 UTF-8 bytes>` of the last group shown. It
   carries every sort's key, so it is a position in every order at once: any string of that form
   (the contract's pattern) is a cursor the server could have issued, whatever `sort` and `query`
   come with it.
@@ -29,7 +29,10 @@ from codestand.core.models import RedemptionEvent, RedemptionGroup
 from codestand.storage.base import GroupPosition
 
 # The contract's patterns (openapi.yaml) say the same.
-GROUP_CURSOR = re.compile(r"g1\.(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.((?:[0-9a-f]{2})*)")
+# Labels sort by the first `LABEL_KEY_BYTES` bytes of their case-folded UTF-8 (labels alike that
+# far keep creation order), so that a cursor stays short enough for any URL.
+LABEL_KEY_BYTES = 96
+GROUP_CURSOR = re.compile(r"g1\.(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.((?:[0-9a-f]{2}){0,96})")
 _EVENT_TEXT = re.compile(r"(-?(?:0|[1-9][0-9]{0,14}))(?:\.(0|[1-9][0-9]{0,17}))?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Cursor instants stay within what a datetime holds (years 1 to 9999; the clock may be set to
@@ -39,7 +42,7 @@ _LAST_SEQ = 2**63 - 1
 
 
 def group_cursor(group: RedemptionGroup) -> str:
-    label = group.label.casefold().encode().hex()
+    label = group.label.casefold().encode()[:LABEL_KEY_BYTES].hex()
     return f"g1.{group.seq}.{group.total_codes}.{group.redeemed_codes}.{label}"
 
 
