@@ -38,8 +38,8 @@ class RedemptionGroup:
     uploaded: bool = False
     gift: bool = False
     # The store's creation order, set when the group is stored: the tie-break of every sort and
-    # part of a list cursor's position.
-    seq: int = 0
+    # part of a list cursor's position. Bookkeeping, not part of what a group is.
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class RedemptionEvent:
     user_id: str
     occurred_at: datetime
     # The store's order of recording, set when the event is stored: the feed's tie-break.
-    seq: int = 0
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
