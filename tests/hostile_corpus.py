@@ -180,6 +180,10 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     "use_promotion_code": lambda s: {"code": s.codes[1], "user": "shopper-9"},
     "import_snapshot": lambda s: {**s.snapshot, "catalog": {"courses": [{"id": "c-snap", "name": "From a snapshot"}]}},
     "add_fault": lambda s: {"path": "/incoming/v2/ping", "status": 503},
+    "upload_group": lambda s: {"label": "Uploaded", "codes": ["hostile-upload-1"], "courses": [GROUP["courses"][0]]},
+    "add_group_codes": lambda s: {"count": 1},
+    "set_gift": lambda s: {"gift": True},
+    "set_rate_limits": lambda s: {"plan": "standard"},
 }
 
 

@@ -14,7 +14,7 @@ async def upload_group(tenant: str, body: dict) -> tuple[dict, int]:
     return vendor_group(group, listed=True), 201
 
 
-async def add_codes(tenant: str, id: str, body: dict) -> dict:
+async def add_group_codes(tenant: str, id: str, body: dict) -> dict:
     return vendor_group(uploads.add_codes(current().store, tenant, id, body), listed=True)
 
 
