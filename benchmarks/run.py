@@ -47,15 +47,20 @@ SPEC = ROOT / "codestand" / "openapi.yaml"
 PRISM_BIN = BENCH / "node_modules" / ".bin" / "prism"
 MARKER = "<!-- Everything below this line is written by hand; benchmarks/run.py keeps it. -->"
 
-# codestand configurations, as `codestand serve` arguments; `{tmp}` is a scratch folder.
+# codestand configurations, as `codestand serve` arguments; `{tmp}` is a scratch folder, `{pg}` a
+# fresh database of a throwaway PostgreSQL cluster (tests/pg.py; fsync on) started for the run.
 # One whose flags `codestand serve --help` does not offer is skipped and reported as such.
 CONFIGS: dict[str, list[str]] = {
     "memory": ["--storage", "memory", "--quiet"],
     "memory, access log": ["--storage", "memory"],
     "sqlite, 2 workers": ["--storage", "sqlite:{tmp}/bench.sqlite", "--workers", "2", "--quiet"],
+    "postgresql": ["--storage", "{pg}", "--quiet"],
+    # Two processes on one database, each with its own pool: what two replicas are to PostgreSQL,
+    # with the kernel spreading connections over them as a load balancer would.
+    "postgresql, 2 workers": ["--storage", "{pg}", "--workers", "2", "--quiet"],
 }
 RECOMMENDED = "memory"  # the configuration the README recommends; the aims are judged on it
-BACKENDS = ("memory", "sqlite, 2 workers")  # measured for bulk work and growth
+BACKENDS = ("memory", "sqlite, 2 workers", "postgresql")  # measured for bulk work and growth
 
 COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
 LIST_SIZE = 20  # groups in the listed tenant, codes in the listed promotion
@@ -177,8 +182,26 @@ class Server:
 def codestand_server(label: str, args: list[str], tmp: Path) -> Server:
     port = free_port()
     args = [a.replace("{tmp}", str(tmp)) for a in args]
+    args = [pg_database() if a == "{pg}" else a for a in args]
     command = [sys.executable, "-m", "codestand", "serve", "--port", str(port), *args]
     return Server(f"codestand ({label})", "codestand", command, port, tmp / f"codestand-{port}.log")
+
+
+_CLUSTER: list = []
+
+
+def pg_database() -> str:
+    """A new database of the run's PostgreSQL cluster, started on first use and stopped at exit."""
+    if not _CLUSTER:
+        import atexit
+
+        sys.path.insert(0, str(ROOT))
+        from tests import pg
+
+        cluster = pg.Cluster(fsync=True).start()
+        atexit.register(cluster.close)
+        _CLUSTER.append(cluster)
+    return _CLUSTER[0].create_database(f"bench_{uuid.uuid4().hex[:12]}")
 
 
 def prism_server(spec: Path, tmp: Path) -> Server:

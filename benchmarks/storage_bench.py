@@ -1,10 +1,12 @@
-"""How much a file costs: the two largest writes, through the domain, on both backends.
+"""How much a file or a database costs: the two largest writes, through the domain, on every backend.
 
-    .venv/bin/python benchmarks/storage_bench.py [--repeat 9] [--dir DIR] [--synchronous NORMAL]
+    .venv/bin/python benchmarks/storage_bench.py [--repeat 9] [--dir DIR] [--synchronous NORMAL] [--no-postgresql]
 
 Times creating a 10,000-code redemption group and adding 1000 codes to a promotion, on the
-memory backend and on SQLite (a fresh file under DIR, default a temporary directory), and prints
-the median of each and the sqlite/memory ratio. The aim is SQLite within 3x of memory.
+memory backend, on SQLite (a fresh file under DIR, default a temporary directory) and on
+PostgreSQL (a throwaway cluster of Debian's server, tests/pg.py, fsync on, over TCP on
+127.0.0.1), and prints the median of each and its ratio to memory. The aim is within 3x of
+memory.
 
 Both backends are measured in turns, one repetition each, so that other load on the machine
 falls on both alike. All repetitions write to one tenant, which keeps its earlier codes, as a
@@ -16,7 +18,9 @@ itself always uses FULL, see docs/STORAGE.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +31,8 @@ from codestand.storage import sqlite_file
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.pg
+
 from codestand.thoughtindustries import groups as redemption_groups
 from codestand.thoughtindustries.catalog import Seed, load_seed
 
@@ -63,25 +69,36 @@ def main() -> None:
     options.add_argument("--repeat", type=int, default=9, help="repetitions per measurement (the median is shown)")
     options.add_argument("--dir", type=Path, default=None, help="directory for the SQLite file (default: a temporary one)")
     options.add_argument("--synchronous", choices=("FULL", "NORMAL"), default=sqlite_file.SYNCHRONOUS, help="SQLite's sync setting")
+    options.add_argument("--no-postgresql", action="store_true", help="leave PostgreSQL out")
     args = options.parse_args()
     sqlite_file.SYNCHRONOUS = args.synchronous
 
     clock, seed = Clock(), load_seed()
     timings: dict[tuple[str, str], list[float]] = {}
-    with tempfile.TemporaryDirectory(dir=args.dir) as directory:
+    with tempfile.TemporaryDirectory(dir=args.dir) as directory, contextlib.ExitStack() as stack:
         stores: dict[str, Storage] = {"memory": MemoryStorage(), "sqlite": SqliteStorage(Path(directory) / "bench.sqlite")}
+        if not args.no_postgresql:
+            from codestand.storage.postgresql import PostgresStorage
+            from tests import pg
+
+            cluster = pg.Cluster(fsync=True).start()
+            stack.callback(cluster.close)
+            stores["postgresql"] = PostgresStorage(cluster.create_database("bench"), pool_size=2)
         for case, measure in zip(CASES, (create_group, add_codes)):
             for run in range(args.repeat + 1):  # the first is a warm-up and not counted
                 for backend, store in stores.items():
                     seconds = measure(store, clock, seed, run)
                     if run:
                         timings.setdefault((case, backend), []).append(seconds)
-        stores["sqlite"].close()
+        for store in stores.values():
+            store.close()
 
-    print(f"{'write':<22}{'memory':>12}{'sqlite':>12}{'sqlite/memory':>16}")
+    backends = [b for b in ("memory", "sqlite", "postgresql") if (CASES[0], b) in timings]
+    print(f"{'write':<22}" + "".join(f"{b:>12}" for b in backends) + "".join(f"{b + '/memory':>20}" for b in backends[1:]))
     for case in CASES:
-        memory, sqlite = (statistics.median(timings[(case, b)]) for b in ("memory", "sqlite"))
-        print(f"{case:<22}{memory * 1000:>10.1f}ms{sqlite * 1000:>10.1f}ms{sqlite / memory:>15.2f}x")
+        medians = [statistics.median(timings[(case, b)]) for b in backends]
+        row = "".join(f"{m * 1000:>10.1f}ms" for m in medians) + "".join(f"{m / medians[0]:>19.2f}x" for m in medians[1:])
+        print(f"{case:<22}{row}")
     print(f"median of {args.repeat} runs each; SQLite synchronous={args.synchronous}")
 
 

@@ -10,10 +10,12 @@ from codestand.control.examples import ResponseCatalog
 from codestand.control.faults import FaultInjector, Faults
 from codestand.control.journal import Journal, JournalRecorder
 from codestand.control.prefer import PreferCode
+from codestand.control.shared import SharedClock, SharedFaults, SharedJournal, SharedState
 from codestand.core.clock import Clock
 from codestand.http import error_handling, fastpath, operations, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
+from codestand.http.metrics import Metrics
 from codestand.http.cors import VendorCORS
 from codestand.http.landing import LandingPage
 from codestand.http.middleware import (
@@ -39,25 +41,50 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     """
     settings = settings or Settings()
     vendors.install((thoughtindustries.VENDOR, moltin.VENDOR, control.VENDOR), fallback=thoughtindustries.VENDOR.render)
-    services = Services(
-        settings=settings,
-        store=store or open_storage(settings.storage),
-        clock=clock or Clock(),
-        seed=load_seed(settings.seed or DEFAULT_SEED),
-        routes=RouteTable(spec.load(), spec.load("control.yaml")),
-        journal=Journal(settings.journal_size, secrets=[settings.admin_token]),
-        faults=Faults(settings.fault_seed),
-        ti=TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor"),
+    store = store or open_storage(
+        settings.storage, workers=settings.workers, pool_size=settings.db_pool_size, timeout=settings.db_timeout
     )
+    secrets = [settings.admin_token]
+    # Per process, as the rate-limit windows are (README: with several workers each counts its own).
+    ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor")
+    if store.shared:
+        # One clock, one set of fault rules, one journal for every process on this store.
+        services = Services(
+            settings=settings,
+            store=store,
+            clock=clock or SharedClock(store),
+            seed=load_seed(settings.seed or DEFAULT_SEED),
+            routes=RouteTable(spec.load(), spec.load("control.yaml")),
+            journal=SharedJournal(store, settings.journal_size, secrets=secrets),
+            faults=SharedFaults(store, settings.fault_seed),
+            metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
+            ti=ti,
+        )
+    else:
+        services = Services(
+            settings=settings,
+            store=store,
+            clock=clock or Clock(),
+            seed=load_seed(settings.seed or DEFAULT_SEED),
+            routes=RouteTable(spec.load(), spec.load("control.yaml")),
+            journal=Journal(settings.journal_size, secrets=secrets),
+            faults=Faults(settings.fault_seed),
+            metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
+            ti=ti,
+        )
     app = DroppingApp(
         __name__,
         validator_map=VALIDATOR_MAP,
-        security_map={"bearer": ColonBearer},
+        security_map={"bearer": ColonBearer.offloading() if store.waits else ColonBearer},
     )
-    operations.install(app)
+    # A store whose calls wait is called off the event loop (http/offload.py).
+    operations.install(app, offload=store.waits)
     app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
     app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    if store.shared:
+        # Before the journal reads the clock: the request's snapshot of the shared state.
+        app.add_middleware(SharedState, position=MiddlewarePosition.BEFORE_EXCEPTION, store=store)
     # Outside the error path, so it records the status the client got, errors included.
     app.add_middleware(
         JournalRecorder,
@@ -89,7 +116,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
-    fastpath.install(app, spec.load())  # after BodyLimit, so that it runs inside it
+    fastpath.install(app, spec.load(), offload=store.waits)  # after BodyLimit, so that it runs inside it
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin
     return app

@@ -18,7 +18,7 @@ from pathlib import Path
 import uvicorn
 
 from codestand.settings import KEEP_ALIVE_SECONDS, Settings
-from codestand.storage import StorageError, check_spec, shared_between_processes
+from codestand.storage import StorageError, check_spec, shared_between_processes, shown
 
 ENV_PREFIX = "CODESTAND_"
 
@@ -49,6 +49,16 @@ def _workers(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of worker processes (1 or more)")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (above 0)")
+    return value
 
 
 def _seed(text: str) -> Path:
@@ -95,12 +105,32 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve both vendors' APIs", description="Serve both vendors' APIs.")
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (CODESTAND_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=_env("PORT", "8080"), help="port (CODESTAND_PORT; default 8080)")
-    serve.add_argument("--storage", type=_storage, default=_env("STORAGE", "memory"), help="where state lives (CODESTAND_STORAGE; default memory)")
+    serve.add_argument("--storage", type=_storage, default=_env("STORAGE", "memory"), help="where state lives: memory, sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (CODESTAND_STORAGE; default memory)")
     serve.add_argument(
         "--workers",
         type=_workers,
         default=_env("WORKERS", "1"),
-        help="worker processes sharing the port; more than 1 needs --storage sqlite:PATH (CODESTAND_WORKERS; default 1)",
+        help="worker processes sharing the port; more than 1 needs a shared store, sqlite:PATH or postgresql://... (CODESTAND_WORKERS; default 1)",
+    )
+    serve.add_argument(
+        "--db-pool-size",
+        type=_workers,
+        default=_env("DB_POOL_SIZE", "10"),
+        metavar="N",
+        help="PostgreSQL connections each process may hold (CODESTAND_DB_POOL_SIZE; default 10)",
+    )
+    serve.add_argument(
+        "--db-timeout",
+        type=_seconds,
+        default=_env("DB_TIMEOUT", "5"),
+        metavar="SECONDS",
+        help="how long a request waits for a PostgreSQL connection before it is a 503 (CODESTAND_DB_TIMEOUT; default 5)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=_env("LOG_FORMAT", "text"),
+        help="text lines, or one JSON object a line (CODESTAND_LOG_FORMAT; default text)",
     )
     serve.add_argument("--seed", type=_seed, default=_env("SEED"), help="catalog YAML to load instead of the shipped one (CODESTAND_SEED)")
     serve.add_argument(
@@ -182,6 +212,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         port=int(args.port),
         storage=args.storage,
         workers=int(args.workers),
+        db_pool_size=int(args.db_pool_size),
+        db_timeout=float(args.db_timeout),
+        log_format=args.log_format,
         seed=args.seed if args.seed is None else Path(args.seed),
         strict_catalog=args.strict_catalog,
         ti_api_keys=tuple(keys),
@@ -238,6 +271,18 @@ def serve(settings: Settings) -> int:
     warnings.filterwarnings("ignore", module="connexion.apps.abstract")
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
+    if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Before prometheus-client is imported: the workers (spawned, inheriting the
+        # environment) count into files there, and a scrape adds all of them up.
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="codestand-metrics-")
+        atexit.register(shutil.rmtree, folder, True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+    from codestand import logs
     from codestand.app import create_app
     from codestand.thoughtindustries.catalog import SeedError
     from codestand.thoughtindustries.keys import KeysError
@@ -246,9 +291,9 @@ def serve(settings: Settings) -> int:
         raise SystemExit(
             f"codestand: --workers {settings.workers} needs a store the workers share: with --storage "
             f"{settings.storage} each worker would have its own memory, and a group created through one "
-            "worker would be unknown to the others. Use --storage sqlite:PATH"
+            "worker would be unknown to the others. Use --storage sqlite:PATH or --storage postgresql://..."
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logs.configure(settings.log_format)
     # Connexion's own start-up chatter ("Adding spec json") is not ours to print.
     logging.getLogger("connexion").setLevel(logging.WARNING)
     try:
@@ -264,7 +309,7 @@ def serve(settings: Settings) -> int:
     gc.set_threshold(50_000, 10, 10)
     sock = bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
-    logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, settings.storage)
+    logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, shown(settings.storage))
     if settings.workers > 1:
         from codestand.workers import serve_workers
 

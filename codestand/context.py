@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the pipeline reads Services through this module; it imports
     from codestand.control.faults import Faults
     from codestand.control.journal import Journal
     from codestand.core.clock import Clock
+    from codestand.http.metrics import Metrics
     from codestand.http.routes import RouteTable
     from codestand.settings import Settings
     from codestand.storage.base import Storage
@@ -32,6 +33,7 @@ class Services:
     routes: RouteTable
     journal: Journal
     faults: Faults
+    metrics: Metrics | None = None
     # Thought Industries' keys, rate-limit windows and per-tenant limits.
     ti: TiState | None = None
 

@@ -18,6 +18,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     storage: str = "memory"
+    # PostgreSQL: connections each process may hold, and how long a request waits for one (or
+    # for the server to answer a connection) before it is a 503.
+    db_pool_size: int = 10
+    db_timeout: float = 5.0
     # Processes serving one port; more than one needs a storage they share (not memory).
     workers: int = 1
     # None: the seed shipped in the package (codestand/seed/catalog.yaml).
@@ -34,6 +38,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # One log line per request (method, path, status, milliseconds).
     access_log: bool = True
+    # `text`: the access line and messages as plain text; `json`: one JSON object a line.
+    log_format: str = "text"
     # How many vendor requests the journal keeps (0: none).
     journal_size: int = 1000
     # Seeds the draws of fault rules (probability, latency ranges) for repeatable runs.

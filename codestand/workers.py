@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import socket
-import sys
 import warnings
 from typing import TYPE_CHECKING
 
@@ -57,7 +56,9 @@ def worker_app(settings: Settings) -> ClosingStore:
     # As `cli.serve` does in the parent: quiet Connexion's import warnings, log like the parent.
     warnings.filterwarnings("ignore", module="connexion.apps.abstract")
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    from codestand import logs
+
+    logs.configure(settings.log_format)
 
     from codestand.app import create_app
 

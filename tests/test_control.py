@@ -434,6 +434,7 @@ class TestAdminToken:
         course = {"courses": [{"id": COURSE, "title": "Renamed"}]}
         return [
             ("GET /health", "GET", "/health", None),
+            ("GET /metrics", "GET", "/metrics", None),
             ("GET /tenants/{tenant}/catalog", "GET", "/tenants/t-key/catalog", None),
             ("POST /tenants/{tenant}/catalog", "POST", "/tenants/t-key/catalog", course),
             ("PUT /tenants/{tenant}/catalog", "PUT", "/tenants/t-key/catalog", course),

@@ -22,6 +22,7 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -37,7 +38,9 @@ from codestand.control import snapshots
 from codestand.core.clock import Clock
 from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
+from codestand.storage.postgresql import PostgresStorage
 from codestand.storage.sqlite import SqliteStorage
+from tests.conftest import fresh_pg_store
 from tests.hostile_corpus import (
     CONTROL,
     NONE,
@@ -135,6 +138,13 @@ def dump(served: InProcess) -> dict:
             tables = {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
         tenants = [row[1] for row in tables["tenants"]]
         tokens: object = tables["tokens"]
+    elif isinstance(store, PostgresStorage):
+        # The journal is kept in this store too; what it recorded is checked on its own.
+        with store._pool.connection() as db:
+            names = [row[0] for row in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'journal' ORDER BY 1")]
+            tables = {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+        tenants = [row[1] for row in tables["tenants"]]
+        tokens = tables["tokens"]
     else:
         tables = {}
         tenants = list(store._tenants)
@@ -154,9 +164,12 @@ def _holds_something(snapshot: dict) -> bool:
     return any(snapshot[k] for k in ("redemptionCodeGroups", "redemptions", "promotions")) or any(snapshot["catalog"].values())
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
+@pytest.fixture(scope="module", params=["memory", "sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    store = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path_factory.mktemp("hostile") / "codestand.sqlite")
+    if request.param == "postgresql":
+        store = fresh_pg_store(request)
+    else:
+        store = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path_factory.mktemp("hostile") / "codestand.sqlite")
     clock = Clock()
     clock.freeze(NOW)
     # A journal that never fills, so that an entry gone from it was cleared, not pushed out.
@@ -525,12 +538,15 @@ class Live:
             self.state = seed(client)
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
+@pytest.fixture(scope="module", params=["memory", "sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp(f"hostile-live-{request.param}")
     args = ["--admin-token", ADMIN, "--journal-size", "100000"]
     if request.param == "sqlite":
         args += ["--storage", f"sqlite:{folder / 'codestand.sqlite'}"]
+    elif request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres")
+        args += ["--storage", cluster.create_database(f"hostile_{uuid.uuid4().hex[:12]}")]
     server = Server(folder / "serve.log", *args)
     with server:
         with httpx.Client(base_url=server.url, timeout=10) as client:

@@ -66,9 +66,11 @@ def _hang_up(port: int, data: bytes, *, after: float = 0.0, reset: bool = False)
 # Hanging up mid-request -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
-def test_clients_that_hang_up_mid_request_leave_nothing_half_done(tmp_path: Path, backend: str):
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
+def test_clients_that_hang_up_mid_request_leave_nothing_half_done(tmp_path: Path, backend: str, request):
     args = ["--storage", f"sqlite:{tmp_path / 'store.sqlite'}"] if backend == "sqlite" else []
+    if backend == "postgresql":
+        args = ["--storage", request.getfixturevalue("pg_database")]
     with Server(tmp_path / "server.log", *args) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         ti = {"Authorization": f"Bearer {KEY}"}
         token = http.post("/oauth/access_token", data={"grant_type": "client_credentials", "client_id": STORE, "client_secret": "s"})

@@ -23,6 +23,7 @@ from codestand.settings import Settings
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
+from tests.conftest import fresh_pg_store
 from codestand.thoughtindustries import codes
 from codestand.thoughtindustries import groups as redemption_groups
 from codestand.thoughtindustries.catalog import load_seed
@@ -85,14 +86,14 @@ def apps(tmp_path_factory) -> Iterator[dict]:
         app.codestand.store.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def backend(request) -> str:
-    """Every test here runs against both stores, as a client would meet either."""
+    """Every test here runs against every store, as a client would meet any."""
     return request.param
 
 
 @pytest.fixture
-def app(apps, settings, backend, tmp_path_factory):
+def app(apps, settings, backend, tmp_path_factory, request):
     """One app per `Settings` and backend in this module, its store and clock reset for every test.
 
     Building an app reads and validates the whole spec (about 50 ms); the tests here only need
@@ -100,7 +101,10 @@ def app(apps, settings, backend, tmp_path_factory):
     """
     app = apps.get((settings, backend))
     if app is None:
-        store = MemoryStorage() if backend == "memory" else SqliteStorage(tmp_path_factory.mktemp("ti") / "codestand.sqlite")
+        if backend == "postgresql":
+            store = fresh_pg_store(request)
+        else:
+            store = MemoryStorage() if backend == "memory" else SqliteStorage(tmp_path_factory.mktemp("ti") / "codestand.sqlite")
         app = apps[(settings, backend)] = create_app(settings, store=store, clock=Clock())
     app.codestand.store.reset()
     app.codestand.clock.reset()

@@ -150,6 +150,7 @@ def drive(s: Session) -> None:
     s.call(None, "GET", "/__codestand/ui/", headers={"Authorization": f"Bearer {ADMIN}"})
     s.call(None, "GET", "/__codestand/openapi.json", headers={"Authorization": f"Bearer {ADMIN}"})
     s.control("GET /health")
+    s.control("GET /metrics")
     for tenant in (KEY, CLIENT):
         s.control("GET /tenants/{tenant}/catalog", f"/tenants/{tenant}/catalog")
         s.control("POST /tenants/{tenant}/catalog", f"/tenants/{tenant}/catalog", json={"courses": [{"id": COURSE, "title": "Mine"}]})

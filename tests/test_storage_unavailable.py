@@ -239,7 +239,7 @@ def test_a_full_disk_is_a_503_and_writes_succeed_once_there_is_room(tmp_path):
         filler = seen / "filler"
 
         def fill() -> None:
-            with open(filler, "wb") as out:
+            with open(filler, "wb", buffering=0) as out:  # unbuffered: nothing left to fail at close
                 try:
                     while True:
                         out.write(b"\0" * 65536)

@@ -39,7 +39,7 @@ def test_memory_with_several_workers_is_refused():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--storage", "sqlite:"], "argument --storage: 'sqlite:' is not a storage: use 'memory' or 'sqlite:PATH'"),
+        (["--storage", "sqlite:"], "argument --storage: 'sqlite:' is not a storage: use 'memory', 'sqlite:PATH' or 'postgresql://USER:PASSWORD@HOST:PORT/DB'"),
         (["--workers", "0"], "argument --workers: '0' is not a number of worker processes (1 or more)"),
     ],
 )

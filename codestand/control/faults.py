@@ -88,13 +88,19 @@ class Faults:
 
     def add(self, body: dict[str, Any]) -> FaultRule:
         """A rule from a `POST /__codestand/faults` body (already checked against `control.yaml`)."""
+        rule = self.rule_from(body, str(next(self._ids)))
+        self._rules.append(rule)
+        return rule
+
+    @staticmethod
+    def rule_from(body: dict[str, Any], rule_id: str) -> FaultRule:
         latency = body.get("latency_ms")
         if isinstance(latency, dict):
             if latency["min"] > latency["max"]:
                 raise InvalidRequest(Problem("latency_range", "latency_ms"))
             latency = (latency["min"], latency["max"])
-        rule = FaultRule(
-            id=str(next(self._ids)),
+        return FaultRule(
+            id=rule_id,
             path=body["path"],
             method=body["method"].upper() if body.get("method") else None,
             status=body.get("status"),
@@ -103,8 +109,6 @@ class Faults:
             probability=body.get("probability", 1.0),
             count=body.get("count"),
         )
-        self._rules.append(rule)
-        return rule
 
     def remove(self, rule_id: str) -> bool:
         before = len(self._rules)
@@ -113,6 +117,10 @@ class Faults:
 
     def clear(self) -> None:
         self._rules.clear()
+
+    async def pick_async(self, method: str, path: str) -> Fault | None:
+        """`pick`, for the event loop: rules kept in a shared store are counted off the loop."""
+        return self.pick(method, path)
 
     def pick(self, method: str, path: str) -> Fault | None:
         """The fault for this request, if a rule applies; counts it and retires expired rules."""
@@ -148,7 +156,7 @@ class FaultInjector:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fault = None
         if scope["type"] == "http" and is_vendor_path(scope["path"]):
-            fault = self.faults.pick(scope["method"], scope["path"])
+            fault = await self.faults.pick_async(scope["method"], scope["path"])
         if fault is None:
             await self.app(scope, receive, send)
             return

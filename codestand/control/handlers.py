@@ -29,6 +29,14 @@ async def health() -> dict:
     return {"status": "ok", "storage": s.settings.storage.split(":", 1)[0], "version": __version__}
 
 
+async def metrics() -> ConnexionResponse:
+    """This process's counts and the store's, in Prometheus' text format (see http/metrics.py)."""
+    from codestand.http.metrics import CONTENT_TYPE
+
+    body = current().metrics.exposition()
+    return ConnexionResponse(status_code=200, body=body, mimetype="text/plain", content_type=CONTENT_TYPE)
+
+
 async def reset_all() -> tuple[None, int]:
     s = current()
     s.store.reset()

@@ -82,7 +82,7 @@ class Journal:
     ) -> list[dict[str, Any]]:
         """Newest first. `path` is a glob (see `globs`) when it has `*` or `?`, else a substring;
         `status` is a status (`404`) or a class (`4xx`)."""
-        found: Iterable[dict[str, Any]] = (self._entry(r) for r in reversed(self._entries))
+        found: Iterable[dict[str, Any]] = self._newest_first()
         if path is not None:
             found = (e for e in found if _path_matches(path, e["path"]))
         if method is not None:
@@ -94,6 +94,13 @@ class Journal:
             names = (tenant, fingerprint(tenant))
             found = (e for e in found if e["tenant"] in names)
         return list(itertools.islice(found, limit))
+
+    def _newest_first(self) -> Iterable[dict[str, Any]]:
+        return (self._entry(r) for r in reversed(self._entries))
+
+    async def record_async(self, recorded: Recorded) -> None:
+        """`record`, for the event loop: a journal kept in a shared store writes off the loop."""
+        self.record(recorded)
 
     def _entry(self, recorded: Recorded) -> dict[str, Any]:
         entry = recorded.entry()
@@ -301,4 +308,4 @@ class JournalRecorder:
             await self.app(scope, receive_recorded, send_recorded)
         finally:
             recorded.finish(scope["headers"], (time.perf_counter() - started) * 1000)
-            self.journal.record(recorded)
+            await self.journal.record_async(recorded)

@@ -11,6 +11,8 @@ import functools
 
 from connexion.security import BearerSecurityHandler
 
+from codestand.http import offload
+
 
 def authorizations(scope) -> list[bytes]:
     """The request's Authorization header values, read from the ASGI scope itself.
@@ -25,6 +27,19 @@ def authorizations(scope) -> list[bytes]:
 class ColonBearer(BearerSecurityHandler):
     """Old Moltin SDKs send `Authorization: Bearer: <token>`; read it as `Bearer <token>`."""
 
+    # The credential function looks the token up in the store: with a store that waits, it
+    # runs in a worker thread (Connexion awaits the coroutine it then returns).
+    offload = False
+
+    @classmethod
+    def offloading(cls) -> type[ColonBearer]:
+        return type("OffloadingColonBearer", (cls,), {"offload": True})
+
+    def check_bearer_token(self, token_info_func):
+        if self.offload:
+            token_info_func = _off_loop(token_info_func)
+        return super().check_bearer_token(token_info_func)
+
     @staticmethod
     def get_auth_header_value(request):
         auth_type, value = BearerSecurityHandler.get_auth_header_value(request)
@@ -36,3 +51,11 @@ class ColonBearer(BearerSecurityHandler):
         # Connexion reads the credential function's signature with `inspect` on every request;
         # the answer never changes.
         return BearerSecurityHandler._accepts_kwarg(func, keyword)
+
+
+def _off_loop(function):
+    @functools.wraps(function)
+    def offloaded(*args, **kwargs):
+        return offload.run(function, *args, **kwargs)  # a coroutine, which Connexion awaits
+
+    return offloaded

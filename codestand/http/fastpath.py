@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.core.errors import InvalidRequest
+from codestand.http import offload
 from codestand.http.auth import authorizations
 from codestand.http.bodies import parse_json
 from codestand.http.schema_problems import schema_problems
@@ -123,9 +124,12 @@ def _compile(template: str, item: dict, operation: dict, schemes: dict, default_
 class FastPath:
     """See the module's description. `routes` is built from the contract by `compile_routes`."""
 
-    def __init__(self, app: ASGIApp, routes: dict[str, list[Route]]) -> None:
+    def __init__(self, app: ASGIApp, routes: dict[str, list[Route]], offload: bool = False) -> None:
         self.app = app
         self.routes = routes
+        # The store's calls wait: the credential (a token is looked up in the store) and the
+        # handler run in a worker thread (see offload.py).
+        self.offload = offload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routes = self.routes.get(scope.get("method", "")) if scope["type"] == "http" else None
@@ -168,7 +172,7 @@ class FastPath:
 
         path_params = match.groupdict()
         scope["path_params"] = path_params
-        info = _credential(route, scope)
+        info = await offload.run(_credential, route, scope) if self.offload else _credential(route, scope)
         if info is None or not _parameters_valid(route, path_params, scope) or (
             route.body_schema is not None and schema_problems(route.body_schema, body)
         ):
@@ -187,7 +191,7 @@ class FastPath:
         _scope.set(scope)
         _receive.set(receive)
         _context.set(context)
-        result = await route.handler(**kwargs)
+        result = await (offload.run(offload.drive, route.handler, (), kwargs) if self.offload else route.handler(**kwargs))
         if isinstance(result, Response):  # a handler's own response, as Connexion passes it on
             await result(scope, receive, send)
             return
@@ -259,11 +263,11 @@ async def _respond(result: t.Any, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def install(app, document: dict) -> None:
+def install(app, document: dict, *, offload: bool = False) -> None:
     """Serve `document`'s well-formed requests on the fast path (before Swagger UI and routing)."""
     from connexion.middleware import MiddlewarePosition
 
-    app.add_middleware(FastPath, position=MiddlewarePosition.BEFORE_SWAGGER, routes=compile_routes(document))
+    app.add_middleware(FastPath, position=MiddlewarePosition.BEFORE_SWAGGER, routes=compile_routes(document), offload=offload)
 
 
 __all__ = ["FastPath", "Route", "compile_routes", "install"]

@@ -12,24 +12,27 @@ from codestand.context import SCOPE_KEY, Services
 from codestand.core.errors import NotFound, PayloadTooLarge, Problem, Unauthorized
 from codestand.core.redaction import loggable_path
 from codestand.http.auth import authorizations
+from codestand.http.vendors import vendor_of
 
 access_log = logging.getLogger("codestand.access")
 
 
 class ServicesAndLog:
-    """Outermost: hands each request the app's services and logs it once it is answered."""
+    """Outermost: hands each request the app's services, then counts it (metrics) and logs it
+    once it is answered."""
 
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
         self.log = services.settings.access_log
+        self.metrics = services.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         scope[SCOPE_KEY] = self.services
-        if not self.log:
+        if not self.log and self.metrics is None:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -44,10 +47,23 @@ class ServicesAndLog:
         try:
             await self.app(scope, receive, send_logged)
         finally:
-            millis = (time.perf_counter() - started) * 1000
-            # A connection closed without an answer (a `drop` fault, a client gone) has no status.
-            # A control-plane path may name a tenant by its Thought Industries key: a secret.
-            access_log.info("%s %s %s %.1fms", scope["method"], loggable_path(scope["path"]), status or "-", millis)
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope["method"], scope["path"], status, seconds)
+            if self.log:
+                _log_request(scope, status, seconds, self.metrics)
+
+
+def _log_request(scope: Scope, status: int, seconds: float, metrics) -> None:
+    # A connection closed without an answer (a `drop` fault, a client gone) has no status.
+    # A control-plane path may name a tenant by its Thought Industries key: a secret.
+    path = loggable_path(scope["path"])
+    millis = seconds * 1000
+    request = {"method": scope["method"], "path": path, "status": status or None, "duration_ms": round(millis, 1)}
+    if metrics is not None:
+        request["vendor"] = vendor_of(scope["path"])
+        request["operation"] = metrics.operations.name(scope["method"], scope["path"])
+    access_log.info("%s %s %s %.1fms", scope["method"], path, status or "-", millis, extra={"request": request})
 
 
 class BodyLimit:

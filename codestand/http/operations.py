@@ -19,6 +19,8 @@ from connexion.lifecycle import ConnexionRequest
 from connexion.operations import AbstractOperation
 from starlette.types import Receive, Scope, Send
 
+from codestand.http.offload import off_loop
+
 
 class _Decorator(StarletteDecorator):
     def __call__(self, function: t.Callable) -> t.Callable:
@@ -36,20 +38,27 @@ class _Decorator(StarletteDecorator):
 
 class Operation(AsyncOperation):
     _wrapped: t.Callable | None = None
+    offload = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         wrapped = self._wrapped
         if wrapped is None:
-            wrapped = self._wrapped = _Decorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(self._fn)
+            handler = off_loop(self._fn) if self.offload else self._fn
+            wrapped = self._wrapped = _Decorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(handler)
         response = await wrapped(scope, receive)
         await response(scope, receive, send)
 
 
 class Api(AsyncApi):
+    offload = False
+
     def make_operation(self, operation: AbstractOperation) -> Operation:
-        return Operation.from_operation(operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
+        made = Operation.from_operation(operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
+        made.offload = self.offload
+        return made
 
 
-def install(app: AsyncApp) -> None:
-    """Use `Operation` for the APIs added from now on (call before `add_api`)."""
-    app._middleware_app.api_cls = Api  # type: ignore[attr-defined]  # Connexion 3.3's routed app
+def install(app: AsyncApp, *, offload: bool = False) -> None:
+    """Use `Operation` for the APIs added from now on (call before `add_api`); with `offload`,
+    handlers run in worker threads (`offload.off_loop`)."""
+    app._middleware_app.api_cls = type("Api", (Api,), {"offload": offload})  # type: ignore[attr-defined]  # Connexion 3.3's routed app

@@ -94,3 +94,11 @@ def is_vendor_path(path: str) -> bool:
     """A path a vendor's client calls (known or not), as opposed to the control plane, the
     contract at `/openapi.json` and Swagger UI: what the journal records and faults apply to."""
     return path.startswith(_TABLE.client_prefixes) or path in _TABLE.client_roots
+
+
+def vendor_of(path: str) -> str | None:
+    """The name of the vendor (or the control plane) that `path` belongs to, if any."""
+    for vendor in _TABLE.vendors:
+        if vendor.owns(path):
+            return vendor.name
+    return None

@@ -82,6 +82,12 @@ class StorageError(Exception):
 
 
 class Storage(abc.ABC):
+    # Several processes see one state through this store (PostgreSQL; SQLite shared by
+    # workers): the control plane's clock, fault rules and journal are then kept in it too.
+    shared = False
+    # Its calls wait on I/O (a server, a file's lock): the app calls it off the event loop.
+    waits = False
+
     # Catalog ---------------------------------------------------------------------------
     @abc.abstractmethod
     def catalog_items(self, tenant: str, kind: str, ids: Iterable[str]) -> dict[str, CatalogItem]:
@@ -265,6 +271,11 @@ class Storage(abc.ABC):
         """Delete those of `codes` the promotion has; how many were deleted."""
 
     # Whole store ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def stored_codes(self) -> dict[str, int]:
+        """How many codes the store holds of each vendor, all tenants together (for metrics):
+        `thoughtindustries` (redemption codes) and `moltin` (promotion codes)."""
+
     @abc.abstractmethod
     def ping(self) -> None:
         """Raise if the store cannot be read (the control plane's health check)."""

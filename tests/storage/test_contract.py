@@ -291,6 +291,16 @@ def test_deleting_a_promotion_deletes_its_codes(store):
 # Promotion codes -----------------------------------------------------------------------
 
 
+def test_codes_with_any_characters_come_back_as_they_went_in(store):
+    # PostgreSQL writes a batch with COPY, whose text format escapes these.
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    odd = ["back\\slash", "tab\there", "new\nline", "cr\rhere", "\\N", "ünïcödé-€", "plain"]
+    store.add_promotion_codes("a", p, codes(*odd), 1000)
+    assert [c.code for c in store.list_promotion_codes("a", p.id, offset=0, limit=10).items] == odd
+    assert store.find_promotion_code("a", "\\N")[1].code == "\\N"
+
+
 def test_codes_are_added_and_listed_in_order_with_the_promotion_written(store):
     p = promotion()
     store.add_promotion("a", p, 1000)

@@ -165,21 +165,21 @@ def test_threads_with_their_own_connections_never_share_a_code(tmp_path):
     store.close()
 
 
-def test_a_version_1_file_gets_the_group_flags_table(tmp_path):
-    """Schema version 2 (Thought Industries' uploaded and gift groups) adds one table; a file of
-    version 1 keeps its groups and gains it."""
-    path = tmp_path / "v1.sqlite"
+def test_a_version_2_file_gets_the_group_flags_table(tmp_path):
+    """Schema version 3 (Thought Industries' uploaded and gift groups) adds one table; a file of
+    version 2 keeps its groups and gains it."""
+    path = tmp_path / "v2.sqlite"
     store = SqliteStorage(path)
     kept = group(total=1)
     store.create_group("a", kept, ["aaaaaa"])
     store.close()
     db = sqlite3.connect(path)
     db.execute("DROP TABLE redemption_group_flags")
-    db.execute("PRAGMA user_version = 1")
+    db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
     store = SqliteStorage(path)
     assert store.get_group("a", kept.id) == kept
     assert store.set_group_gift("a", kept.id, True).gift is True
     store.close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3

@@ -1,0 +1,43 @@
+"""The schema of the SQL store, versioned: what a new database gets, and the steps that bring
+an older one up to date. Both dialects share it; `Dialect.ddl` fills in their few words.
+
+- `SCHEMA_VERSION` is the version this codestand writes; a database of a newer one is refused.
+- `schema(dialect)`: the statements of a new database, at `SCHEMA_VERSION`.
+- `migrations(dialect)[n]`: the statements that take a database from version n to n + 1. Add one
+  with each change of a table module (in that module, beside its tables) and bump the version.
+
+Version 1 was the first SQLite release; PostgreSQL databases begin at version 2. Version 3 added
+Thought Industries' `redemption_group_flags` (uploaded and gift groups, `ti_pages`).
+"""
+
+from __future__ import annotations
+
+from codestand.storage.sql import control, moltin, thoughtindustries, ti_pages
+from codestand.storage.sql.dialect import Dialect
+
+SCHEMA_VERSION = 3
+
+TENANTS = (
+    # Tenants are named by API keys and client_ids, often 30 or more characters; every other
+    # table keys on this small number instead, which keeps the code tables (one row a code) and
+    # so the pages a group write touches about a third smaller. A tenant forgotten by `reset`
+    # never lends its number to a new one.
+    """CREATE TABLE tenants (
+        id {tenant_id},
+        name TEXT NOT NULL UNIQUE
+    )""",
+)
+
+# Every table that holds a tenant's state, children before parents; `reset` empties them.
+STATE_TABLES = (*ti_pages.STATE, *thoughtindustries.STATE, *moltin.STATE)
+
+
+def schema(dialect: Dialect) -> list[str]:
+    return [dialect.ddl(s) for s in (*TENANTS, *thoughtindustries.TABLES, *ti_pages.TABLES, *moltin.TABLES, *control.TABLES)]
+
+
+def migrations(dialect: Dialect) -> dict[int, list[str]]:
+    return {
+        1: [dialect.ddl(s) for s in (*thoughtindustries.TO_VERSION_2, *control.TABLES)],
+        2: [dialect.ddl(s) for s in ti_pages.TO_VERSION_3],
+    }
