@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from connexion.middleware import MiddlewarePosition
 
 from codestand import control, moltin, spec, thoughtindustries
 from codestand.context import Services
 from codestand.control.examples import ResponseCatalog
+from codestand.control.cross_site import CrossSiteGuard
 from codestand.control.faults import FaultInjector, Faults
 from codestand.control.journal import Journal, JournalRecorder
 from codestand.control.prefer import PreferCode
 from codestand.control.shared import SharedClock, SharedFaults, SharedJournal, SharedState
 from codestand.core.clock import Clock
-from codestand.http import error_handling, fastpath, operations, swagger_ui, vendors
+from codestand.core.retention import Tenants
+from codestand.http import error_handling, fastpath, offload, operations, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
 from codestand.http.metrics import Metrics
 from codestand.http.cors import VendorCORS
+from codestand.http.hosts import HostCheck, allowed_names
 from codestand.http.landing import LandingPage
 from codestand.http.middleware import (
     AdminGate,
@@ -44,7 +49,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     store = store or open_storage(
         settings.storage, workers=settings.workers, pool_size=settings.db_pool_size, timeout=settings.db_timeout
     )
-    secrets = [settings.admin_token]
+    secrets = [settings.admin_token, *(secret for _, secret in settings.moltin_clients)]
+    ttl = None if settings.tenant_ttl_seconds is None else timedelta(seconds=settings.tenant_ttl_seconds)
+    clock = clock or (SharedClock(store) if store.shared else Clock())
     # Per process, as the rate-limit windows are (README: with several workers each counts its own).
     ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor")
     if store.shared:
@@ -52,24 +59,26 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         services = Services(
             settings=settings,
             store=store,
-            clock=clock or SharedClock(store),
+            clock=clock,
             seed=load_seed(settings.seed or DEFAULT_SEED),
             routes=RouteTable(spec.load(), spec.load("control.yaml")),
             journal=SharedJournal(store, settings.journal_size, secrets=secrets),
             faults=SharedFaults(store, settings.fault_seed),
             metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
+            tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
             ti=ti,
         )
     else:
         services = Services(
             settings=settings,
             store=store,
-            clock=clock or Clock(),
+            clock=clock,
             seed=load_seed(settings.seed or DEFAULT_SEED),
             routes=RouteTable(spec.load(), spec.load("control.yaml")),
             journal=Journal(settings.journal_size, secrets=secrets),
             faults=Faults(settings.fault_seed),
             metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
+            tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
             ti=ti,
         )
     app = DroppingApp(
@@ -78,10 +87,15 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         security_map={"bearer": ColonBearer.offloading() if store.waits else ColonBearer},
     )
     # A store whose calls wait is called off the event loop (http/offload.py).
+    offload.reserve(store.threads)
     operations.install(app, offload=store.waits)
     app.add_api(spec.load(), name="vendors", swagger_ui_options=swagger_ui.for_vendors())
     app.add_api(spec.load("control.yaml"), name="control", swagger_ui_options=swagger_ui.for_control())
     app.add_middleware(ServicesAndLog, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Right after the log, before anything else looks at the request (see `hosts`).
+    app.add_middleware(
+        HostCheck, position=MiddlewarePosition.BEFORE_EXCEPTION, names=allowed_names(settings.host, settings.allowed_hosts)
+    )
     if store.shared:
         # Before the journal reads the clock: the request's snapshot of the shared state.
         app.add_middleware(SharedState, position=MiddlewarePosition.BEFORE_EXCEPTION, store=store)
@@ -116,6 +130,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     )
     if settings.admin_token:
         app.add_middleware(AdminGate, position=MiddlewarePosition.BEFORE_SWAGGER, token=settings.admin_token)
+    # After the admin gate: without the token, a request learns nothing else. (Inside BodyLimit,
+    # which drops the Content-Type of a request without a body: an empty POST needs the header.)
+    app.add_middleware(CrossSiteGuard, position=MiddlewarePosition.BEFORE_SWAGGER)
     fastpath.install(app, spec.load(), offload=store.waits)  # after BodyLimit, so that it runs inside it
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import errno
 import gc
+import ipaddress
 import logging
 import os
 import signal
@@ -88,6 +89,23 @@ def _count(text: str) -> int:
     return int(text)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """`90`, `90s`, `30m`, `12h`, `7d`: seconds."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (a whole number of s, m, h or d, e.g. 12h)")
+    return float(int(number) * _UNITS[unit])
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (1 or more)")
+    return int(text)
+
+
 def _seed_number(text: str) -> int:
     try:
         return int(text)
@@ -167,6 +185,42 @@ def parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="let only pages of this origin call the vendor routes; repeatable (CODESTAND_CORS_ORIGINS, comma-separated; default any origin)",
     )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="also answer requests whose Host names NAME (besides localhost, 127.0.0.1, ::1 and --host); "
+        "repeatable; '*' answers any name (CODESTAND_ALLOWED_HOSTS, comma-separated)",
+    )
+    serve.add_argument(
+        "--insecure-no-admin-token",
+        action="store_true",
+        default=_flag("INSECURE_NO_ADMIN_TOKEN"),
+        help="serve an address other than loopback without --admin-token: anyone who can reach the port "
+        "can read and change every tenant (CODESTAND_INSECURE_NO_ADMIN_TOKEN=1)",
+    )
+    serve.add_argument(
+        "--tenant-ttl",
+        type=_duration,
+        default=_env("TENANT_TTL"),
+        metavar="DURATION",
+        help="forget tenants not used for this long, by the stand-in's clock: 90s, 30m, 12h, 7d (CODESTAND_TENANT_TTL; default never)",
+    )
+    serve.add_argument(
+        "--max-tenants",
+        type=_positive,
+        default=_env("MAX_TENANTS"),
+        metavar="N",
+        help="hold at most N tenants; a new one beyond is a 503 (CODESTAND_MAX_TENANTS; default no limit)",
+    )
+    serve.add_argument(
+        "--tenant-max-codes",
+        type=_positive,
+        default=_env("TENANT_MAX_CODES", "1000000"),
+        metavar="N",
+        help="refuse writes that would take one tenant over N stored codes (CODESTAND_TENANT_MAX_CODES; default 1000000)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
         "--journal-size",
@@ -226,6 +280,42 @@ def settings_from(args: argparse.Namespace) -> Settings:
         cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
         rate_limits=args.rate_limits,
         ti_keys=args.ti_keys if args.ti_keys is None else Path(args.ti_keys),
+        allowed_hosts=tuple(args.allowed_host if args.allowed_host is not None else _env_list("ALLOWED_HOSTS")),
+        insecure_no_admin_token=args.insecure_no_admin_token,
+        tenant_ttl_seconds=None if args.tenant_ttl is None else float(args.tenant_ttl),
+        max_tenants=None if args.max_tenants is None else int(args.max_tenants),
+        tenant_max_codes=int(args.tenant_max_codes),
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve the network without an admin token, unless told so in as many words.
+
+    Off loopback, anyone who reaches the port could read every tenant's codes and snapshots,
+    overwrite a tenant, reset the server, move the clock or drop every request.
+    """
+    if is_loopback(settings.host) or settings.admin_token:
+        return
+    if not settings.insecure_no_admin_token:
+        raise SystemExit(
+            f"codestand: --host {settings.host} can be reached from the network, and then anyone who reaches it "
+            "can read and change every tenant through the control plane. Give --admin-token TOKEN "
+            "(CODESTAND_ADMIN_TOKEN), or --insecure-no-admin-token on a network you trust"
+        )
+    logging.getLogger("codestand").warning(
+        "INSECURE: serving %s without --admin-token; anyone who can reach this port can read and change "
+        "every tenant, reset the server and inject faults",
+        settings.host,
     )
 
 
@@ -294,6 +384,7 @@ def serve(settings: Settings) -> int:
             "worker would be unknown to the others. Use --storage sqlite:PATH or --storage postgresql://..."
         )
     logs.configure(settings.log_format)
+    check_exposure(settings)
     # Connexion's own start-up chatter ("Adding spec json") is not ours to print.
     logging.getLogger("connexion").setLevel(logging.WARNING)
     try:

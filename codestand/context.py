@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the pipeline reads Services through this module; it imports
     from codestand.control.faults import Faults
     from codestand.control.journal import Journal
     from codestand.core.clock import Clock
+    from codestand.core.retention import Tenants
     from codestand.http.metrics import Metrics
     from codestand.http.routes import RouteTable
     from codestand.settings import Settings
@@ -33,6 +34,7 @@ class Services:
     routes: RouteTable
     journal: Journal
     faults: Faults
+    tenants: Tenants
     metrics: Metrics | None = None
     # Thought Industries' keys, rate-limit windows and per-tenant limits.
     ti: TiState | None = None

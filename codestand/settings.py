@@ -52,3 +52,16 @@ class Settings:
     rate_limits: str = "off"
     # A YAML or JSON file of Thought Industries keys: key -> instance, role and plan.
     ti_keys: Path | None = None
+    # Host names requests may name besides the loopback names and `host` (`*`: any). The
+    # default is the name Starlette's in-process test client sends; `codestand serve` passes
+    # only what `--allowed-host` gives, so a real server never answers to it unless asked.
+    allowed_hosts: tuple[str, ...] = ("testserver",)
+    # Serve on an address other than loopback without an admin token (`--insecure-no-admin-token`).
+    insecure_no_admin_token: bool = False
+    # Bounds (README, "Security"): forget tenants unused for this many seconds (None: never);
+    # hold at most this many tenants (None: no limit); refuse writes that would take one tenant
+    # over this many stored codes; a tenant's own catalog holds at most this many items.
+    tenant_ttl_seconds: float | None = None
+    max_tenants: int | None = None
+    tenant_max_codes: int = 1_000_000
+    max_catalog_items: int = 10_000

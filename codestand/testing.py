@@ -126,12 +126,12 @@ class Codestand:
 
     def group_codes(self, group_id: str, *, tenant: str | None = None) -> list[str]:
         """The codes a Thought Industries group generated, in the order it generated them."""
-        body = self._control("GET", f"/tenants/{self._ti(tenant)}/redemption-code-groups/{group_id}/codes")
+        body = self._control("GET", f"/thoughtindustries/tenants/{self._ti(tenant)}/redemption-code-groups/{group_id}/codes")
         return [entry["code"] for entry in body["codes"]]
 
     def redeem(self, code: str, user_id: str, *, tenant: str | None = None) -> dict:
         """A learner redeems a Thought Industries code, as on the learning site's `/redeem` page."""
-        return self._control("POST", f"/tenants/{self._ti(tenant)}/redemptions", json={"code": code, "userId": user_id})
+        return self._control("POST", f"/thoughtindustries/tenants/{self._ti(tenant)}/redemptions", json={"code": code, "userId": user_id})
 
     def use(self, code: str, user: str | None = None, *, tenant: str | None = None) -> dict:
         """A shopper uses a Moltin promotion code (of the test's own store by default)."""
@@ -139,7 +139,7 @@ class Codestand:
         if user is not None:
             body["user"] = user
         tenant = tenant or self.moltin_client_id
-        return self._control("POST", f"/tenants/{tenant}/promotion-code-uses", json=body)
+        return self._control("POST", f"/moltin/tenants/{tenant}/promotion-code-uses", json=body)
 
     def journal(self, **filters: Any) -> list[dict]:
         """The requests the stand-in has seen, filtered by the journal's query parameters."""
@@ -155,8 +155,9 @@ class Codestand:
             self._control("POST", "/reset")
             self.clock.touched = False
             return
-        for tenant in (self.ti_key, *sorted(self._moltin_clients)):
-            self._control("POST", f"/tenants/{tenant}/reset")
+        self._control("POST", f"/thoughtindustries/tenants/{self.ti_key}/reset")
+        for tenant in sorted(self._moltin_clients):
+            self._control("POST", f"/moltin/tenants/{tenant}/reset")
         if self.clock.touched:
             self.clock.reset()
 
@@ -169,7 +170,10 @@ class Codestand:
         return tenant or self.ti_key
 
     def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+        # `X-Codestand`: what no page can send cross-site (see `control.cross_site`).
+        headers = {"X-Codestand": "1"}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
         return self._ok(self.http.request(method, CONTROL + path, headers=headers, **kwargs))
 
     @staticmethod

@@ -119,6 +119,10 @@ class Case:
     content_type: str | None = None
     auth: str | tuple[str, ...] = VALID  # VALID, NONE, or the Authorization values to send
     says: str | None = None  # a text the error body must contain
+    # More headers. Control requests also carry `X-Codestand: 1` (what test code sends, so that
+    # a POST without a JSON body reaches its checks), unless `browser` says they come from a page.
+    headers: tuple[tuple[str, str], ...] = ()
+    browser: bool = False
 
     @property
     def id(self) -> str:
@@ -148,7 +152,8 @@ class State:
         }[family]
 
     def path_values(self, op: Op) -> dict[str, str]:
-        values = {"tenant": self.moltin_client if op.short == "use_promotion_code" else self.ti_key, "code": self.codes[1]}
+        moltin = op.short == "use_promotion_code" or op.short.startswith("moltin_")
+        values = {"tenant": self.moltin_client if moltin else self.ti_key, "code": self.codes[1]}
         if op.template.startswith("/v2/promotions"):
             values["id"] = self.promotion
         elif op.template.startswith(f"{CONTROL}/faults"):
@@ -184,6 +189,13 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     "add_group_codes": lambda s: {"count": 1},
     "set_gift": lambda s: {"gift": True},
     "set_rate_limits": lambda s: {"plan": "standard"},
+    # The routes naming the vendor's tenant.
+    "ti_add_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
+    "ti_replace_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
+    "ti_redeem": lambda s: {"code": s.unredeemed_code, "userId": "learner-9"},
+    "moltin_use_code": lambda s: {"code": s.codes[1], "user": "shopper-9"},
+    "ti_import_snapshot": lambda s: {**s.snapshot, "catalog": {"courses": [{"id": "c-snap", "name": "From a snapshot"}]}},
+    "moltin_import_snapshot": lambda s: {"version": 1, "catalog": {}, "redemptionCodeGroups": [], "redemptions": [], "promotions": []},
 }
 
 
@@ -627,11 +639,40 @@ def _snapshot_promotion(*, used: int = 0, uses: int | None = None, extras: dict 
     return promotion
 
 
+# What a page of another site can make a browser send without a preflight (issue 16).
+CROSS_SITE = "The control plane takes no requests from pages of another origin"
+NEEDS_JSON = "A POST to the control plane needs a JSON body or the header X-Codestand: 1"
+UNKNOWN_HOST = "does not answer to the host name"
+
+
+def browser_cases(op: Op) -> list[Case]:
+    """Every state-changing control operation, sent as a page of another site would, and every
+    operation of both contracts with a `Host` of another name (DNS rebinding): refused, 403 and
+    400, in the operation's shape, before anything else."""
+    cases = [
+        Case(op, "host-rebinding", 400, headers=(("Host", "evil.example:8080"),), says=UNKNOWN_HOST),
+        Case(op, "host-empty", 400, headers=(("Host", ""),), says=UNKNOWN_HOST),
+    ]
+    if op.family != "control" or op.method == "GET":
+        return cases
+    cases.append(
+        Case(op, "cross-site-origin", 403, headers=(("Origin", "http://evil.example"),), browser=True,
+             body=b"{}", content_type="application/json", says=CROSS_SITE)
+    )
+    cases.append(Case(op, "cross-site-fetch-metadata", 403, headers=(("Sec-Fetch-Site", "cross-site"),), says="another site"))
+    if op.method == "POST":
+        cases.append(Case(op, "cross-site-text-plain", 403, browser=True, body=b"x", content_type="text/plain", says=NEEDS_JSON))
+        cases.append(Case(op, "cross-site-form", 403, browser=True, body=b"a=b", content_type="application/x-www-form-urlencoded", says=NEEDS_JSON))
+        cases.append(Case(op, "cross-site-no-body", 403, browser=True, says=NEEDS_JSON))
+    return cases
+
+
 def corpus() -> list[Case]:
     cases: list[Case] = []
     seen_paths: set[str] = set()
     for op in operations():
         cases += generic_cases(op, op.template not in seen_paths)
+        cases += browser_cases(op)
         seen_paths.add(op.template)
     cases += field_cases()
     return cases

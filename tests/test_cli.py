@@ -32,6 +32,9 @@ CURL_EXAMPLE_BODY = """{
   }"""
 CURL_EXAMPLE_HEADERS = {"Authorization": "Bearer YOUR_API_KEY", "Content-Type": "application/json"}
 
+# A POST without a JSON body says it is no browser's (see control/cross_site.py).
+CONTROL_HEADERS = {"X-Codestand": "1"}
+
 
 # Flags, in-process -------------------------------------------------------------------------------
 
@@ -57,6 +60,9 @@ def test_defaults():
         strict_catalog=False,
         ti_api_keys=(),
         access_log=True,
+        # Not Settings' default (the in-process test client's name): a real server answers
+        # only to the loopback names and its own address unless --allowed-host says more.
+        allowed_hosts=(),
     )
 
 
@@ -74,6 +80,7 @@ def test_every_flag(tmp_path):
         strict_catalog=True,
         ti_api_keys=("one", "two"),
         access_log=False,
+        allowed_hosts=(),
     )
 
 
@@ -87,7 +94,8 @@ def test_environment_fallbacks(tmp_path, monkeypatch):
     monkeypatch.setenv("CODESTAND_STRICT_CATALOG", "1")
     monkeypatch.setenv("CODESTAND_TI_API_KEYS", "k1,k2,,k3")
     assert settings_for() == Settings(
-        host="0.0.0.0", port=9001, storage="memory", seed=seed, strict_catalog=True, ti_api_keys=("k1", "k2", "k3")
+        host="0.0.0.0", port=9001, storage="memory", seed=seed, strict_catalog=True, ti_api_keys=("k1", "k2", "k3"),
+        allowed_hosts=(),
     )
 
 
@@ -163,7 +171,7 @@ def test_the_log_names_a_tenant_by_its_fingerprint(caplog):
 
     with caplog.at_level(logging.INFO, logger="codestand.access"), TestClient(app) as client:
         client.get(f"/__codestand/tenants/{key}/catalog")
-        client.post(f"/__codestand//tenants/{key}/reset")
+        client.post(f"/__codestand//tenants/{key}/reset", headers=CONTROL_HEADERS)
         client.get("/__codestand/tenants/store-1/snapshot")
     lines = [r.getMessage().rsplit(" ", 1)[0] for r in caplog.records if r.name == "codestand.access"]
     assert lines == [

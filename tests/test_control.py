@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from codestand.core import tenants
 from codestand.settings import Settings
 from tests.conftest import TI_KEY, token_for
 from tests.samples import GROUP, PROMOTION
@@ -19,6 +20,8 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 # Learners are UUIDs, as the vendor's event feed types `userId`.
 LEARNER_1 = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 LEARNERS = ("0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a")
+# A POST without a JSON body says it is no browser's (see control/cross_site.py).
+CONTROL_HEADERS = {"X-Codestand": "1"}
 
 
 @pytest.fixture
@@ -48,7 +51,7 @@ def test_health(client):
 
 def test_group_codes_as_json_and_csv(ti, store):
     group = create_group(ti)
-    generated = store.group_codes(TI_KEY, group["id"])
+    generated = store.group_codes(tenants.ti(TI_KEY), group["id"])
     assert codes_of(ti, group["id"]) == [{"code": c, "redeemed": False} for c in generated]
     response = ti.get(f"/__codestand/tenants/{TI_KEY}/redemption-code-groups/{group['id']}/codes?format=csv")
     assert response.status_code == 200
@@ -225,11 +228,11 @@ def test_reset_one_tenant_or_all(ti, client):
     kept = create_group(ti)
     client.headers["Authorization"] = "Bearer other-key"
     gone = create_group(client)
-    assert client.post("/__codestand/tenants/other-key/reset").status_code == 204
+    assert client.post("/__codestand/tenants/other-key/reset", headers=CONTROL_HEADERS).status_code == 204
     assert client.get(f"/incoming/v2/redemptionCodes/{gone['id']}").status_code == 404
     client.headers["Authorization"] = f"Bearer {TI_KEY}"
     assert client.get(f"/incoming/v2/redemptionCodes/{kept['id']}").status_code == 200
-    assert client.post("/__codestand/reset").status_code == 204
+    assert client.post("/__codestand/reset", headers=CONTROL_HEADERS).status_code == 204
     assert client.get(f"/incoming/v2/redemptionCodes/{kept['id']}").status_code == 404
 
 
@@ -239,7 +242,7 @@ def test_snapshot_round_trip(ti, client, clock):
     ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": LEARNER_1})
     snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
     before = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
-    ti.post(f"/__codestand/tenants/{TI_KEY}/reset")
+    ti.post(f"/__codestand/tenants/{TI_KEY}/reset", headers=CONTROL_HEADERS)
     assert ti.get("/incoming/v2/redemptionCodes").json()["pageInfo"]["total"] == 0
     assert ti.put(f"/__codestand/tenants/{TI_KEY}/snapshot", json=snapshot).status_code == 204
     after = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
@@ -266,7 +269,7 @@ def test_moltin_snapshot_round_trip(moltin, clock):
     moltin.post("/__codestand/tenants/store-1/promotion-code-uses", json={"code": "A", "user": "u"})
     snapshot = moltin.get("/__codestand/tenants/store-1/snapshot").json()
     before = moltin.get(f"/v2/promotions/{promotion['id']}/codes").json()
-    moltin.post("/__codestand/tenants/store-1/reset")
+    moltin.post("/__codestand/tenants/store-1/reset", headers=CONTROL_HEADERS)
     assert moltin.put("/__codestand/tenants/store-1/snapshot", json=snapshot).status_code == 204
     assert moltin.get(f"/v2/promotions/{promotion['id']}").json() == {"data": promotion}
     assert moltin.get(f"/v2/promotions/{promotion['id']}/codes").json() == before
@@ -428,8 +431,12 @@ class TestAdminToken:
             headers=moltin,
         )
         assert added.status_code == 201, added.text
-        code = self.admin(client, "GET", f"/__codestand/tenants/t-key/redemption-code-groups/{group['id']}/codes").json()["codes"][0]["code"]
+        codes = self.admin(client, "GET", f"/__codestand/tenants/t-key/redemption-code-groups/{group['id']}/codes").json()["codes"]
+        code = codes[0]["code"]
         snapshot = self.admin(client, "GET", "/__codestand/tenants/t-key/snapshot").json()
+        ti_snapshot = self.admin(client, "GET", "/__codestand/thoughtindustries/tenants/t-key/snapshot").json()
+        moltin_snapshot = self.admin(client, "GET", "/__codestand/moltin/tenants/t-store/snapshot").json()
+        ti_route, moltin_route = "/thoughtindustries/tenants/{tenant}", "/moltin/tenants/{tenant}"
         fault = {"path": "/nothing/*", "status": 503}
         course = {"courses": [{"id": COURSE, "title": "Renamed"}]}
         return [
@@ -451,6 +458,19 @@ class TestAdminToken:
             ("POST /tenants/{tenant}/promotion-code-uses", "POST", "/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
             ("GET /tenants/{tenant}/snapshot", "GET", "/tenants/t-key/snapshot", None),
             ("PUT /tenants/{tenant}/snapshot", "PUT", "/tenants/t-key/snapshot", snapshot),
+            # The same, naming the vendor.
+            (f"GET {ti_route}/catalog", "GET", "/thoughtindustries/tenants/t-key/catalog", None),
+            (f"POST {ti_route}/catalog", "POST", "/thoughtindustries/tenants/t-key/catalog", course),
+            (f"PUT {ti_route}/catalog", "PUT", "/thoughtindustries/tenants/t-key/catalog", course),
+            (f"GET {ti_route}/redemption-code-groups/{{id}}/codes", "GET", f"/thoughtindustries/tenants/t-key/redemption-code-groups/{group['id']}/codes", None),
+            (f"POST {ti_route}/redemptions", "POST", "/thoughtindustries/tenants/t-key/redemptions", {"code": codes[1]["code"], "userId": "u"}),
+            (f"GET {ti_route}/snapshot", "GET", "/thoughtindustries/tenants/t-key/snapshot", None),
+            (f"PUT {ti_route}/snapshot", "PUT", "/thoughtindustries/tenants/t-key/snapshot", ti_snapshot),
+            (f"POST {moltin_route}/promotion-code-uses", "POST", "/moltin/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
+            (f"GET {moltin_route}/snapshot", "GET", "/moltin/tenants/t-store/snapshot", None),
+            (f"PUT {moltin_route}/snapshot", "PUT", "/moltin/tenants/t-store/snapshot", moltin_snapshot),
+            (f"POST {ti_route}/reset", "POST", "/thoughtindustries/tenants/t-key/reset", None),
+            (f"POST {moltin_route}/reset", "POST", "/moltin/tenants/t-store/reset", None),
             ("GET /clock", "GET", "/clock", None),
             ("PUT /clock", "PUT", "/clock", {"now": "2030-01-01T00:00:00Z"}),
             ("POST /clock/advance", "POST", "/clock/advance", {"seconds": 60}),
@@ -471,7 +491,7 @@ class TestAdminToken:
 
     @staticmethod
     def admin(client, method, path, json=None, headers=None):
-        return client.request(method, path, json=json, headers=headers if headers is not None else {"Authorization": f"Bearer {ADMIN}"})
+        return client.request(method, path, json=json, headers=headers if headers is not None else {"Authorization": f"Bearer {ADMIN}", **CONTROL_HEADERS})
 
     def test_the_calls_cover_every_control_operation(self, calls):
         assert {operation for operation, *_ in calls} - {"spec", "ui"} == http_operations("control.yaml")
@@ -549,7 +569,7 @@ def test_tokens_survive_a_reset(client, path):
     # this module's frozen moment.
     client.app.codestand.clock.reset()
     client.headers["Authorization"] = f"Bearer {token_for(client, 'store-1')}"
-    assert client.post(path).status_code == 204
+    assert client.post(path, headers=CONTROL_HEADERS).status_code == 204
     assert client.get("/v2/promotions").status_code == 200
 
 
@@ -597,7 +617,7 @@ def test_the_clock_cannot_be_advanced_past_its_end(client):
 def test_dot_segments_name_no_tenant(client, tenant, method, route):
     # A client (or proxy) removes `.` and `..` from a path before sending it, so no request
     # meant for such a tenant arrives as sent; one that does is a path climbing somewhere.
-    response = client.request(method, f"/__codestand/tenants/{tenant}/{route}")
+    response = client.request(method, f"/__codestand/tenants/{tenant}/{route}", headers=CONTROL_HEADERS)
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"] == "tenant"
 

@@ -32,6 +32,7 @@ import jsonschema
 import pytest
 from starlette.testclient import TestClient
 
+from codestand.core import tenants as tenant_keys
 from codestand import spec
 from codestand.app import create_app
 from codestand.control import snapshots
@@ -149,7 +150,7 @@ def dump(served: InProcess) -> dict:
         tables = {}
         tenants = list(store._tenants)
         tokens = sorted((k, t.tenant, t.grant, t.expires_at) for k, t in store._tokens.items())
-    exported = {tenant: snapshots.export(store, tenant) for tenant in sorted(tenants)}
+    exported = {tenant: snapshots.export(store, tenant, tenant) for tenant in sorted(tenants)}
     services = served.app.codestand
     return {
         "tenants": {t: e for t, e in exported.items() if _holds_something(e)},
@@ -199,6 +200,9 @@ def request_of(case: Case, state: State) -> tuple[str, str, list[tuple[str, str 
         headers += [("Authorization", credential if value == VALID else value) for value in case.auth]
     if case.content_type:
         headers.append(("Content-Type", case.content_type))
+    if op.family == "control" and not case.browser:
+        headers.append(("X-Codestand", "1"))
+    headers += list(case.headers)
     body = case.body(state) if callable(case.body) else case.body
     return case.method or op.method, url, headers, body
 
@@ -328,7 +332,7 @@ def test_unknown_fields_are_ignored_and_never_stored(client, store) -> None:
     data = {**PROMOTION["data"], "id": mine, "created_at": "1999-01-01T00:00:00Z", "isAdmin": True}
     promotion = _ok(client.post("/v2/promotions", json={"data": data}, headers=moltin), 201)["data"]
     assert promotion["id"] != mine and promotion["created_at"] != "1999-01-01T00:00:00Z"
-    stored = str(snapshots.export(store, TI_KEY)) + str(snapshots.export(store, STORE))
+    stored = str(snapshots.export(store, tenant_keys.ti(TI_KEY), tenant_keys.moltin(TI_KEY))) + str(snapshots.export(store, tenant_keys.ti(STORE), tenant_keys.moltin(STORE)))
     assert "isAdmin" not in stored and mine not in stored and "1999" not in stored
 
 
@@ -492,7 +496,10 @@ def _wire_cases() -> list[Wire]:
         Wire("dot-dot-into-the-control-plane", 404, lambda s: http("POST", "/incoming/v2/../../__codestand/reset", [admin(s)])),
         Wire("encoded-dot-dot-into-the-control-plane", 404, lambda s: http("POST", "/incoming/v2/..%2F..%2F__codestand%2Freset", [admin(s)])),
         Wire("dot-dot-as-tenant", 400, lambda s: http("GET", f"{CONTROL}/tenants/../snapshot", [admin(s)]), CONTROL),
-        Wire("dot-as-tenant", 400, lambda s: http("POST", f"{CONTROL}/tenants/./reset", [admin(s)]), CONTROL),
+        Wire("dot-as-tenant", 400, lambda s: http("POST", f"{CONTROL}/tenants/./reset", [admin(s), (b"X-Codestand", b"1")]), CONTROL),
+        # What a page of another site makes a browser send (issue 16): refused, nothing reset.
+        Wire("cross-site-reset", 403, lambda s: http("POST", f"{CONTROL}/reset", [admin(s), (b"Content-Type", b"text/plain"), (b"Origin", b"http://evil.example")], b"x"), CONTROL),
+        Wire("second-host-header", 400, lambda s: http("GET", f"{CONTROL}/journal", [admin(s), (b"Host", b"evil.example")]), CONTROL),
         Wire("dot-dot-as-group-id", 404, lambda s: http("GET", "/incoming/v2/redemptionCodes/..", [ti(s)])),
         Wire("dot-dot-between-segments", 404, lambda s: http("GET", f"/incoming/v2/redemptionCodes/{s.group}/../../ping", [ti(s)])),
         Wire("encoded-slash-before-an-id", 404, lambda s: http("GET", f"/incoming/v2/redemptionCodes%2F{s.group}", [ti(s)])),
@@ -532,7 +539,7 @@ class Live:
     def reseed(self) -> None:
         """Back to the seeded state, after a case that changed it."""
         with httpx.Client(base_url=self.server.url, headers=self.admin, timeout=10) as client:
-            _ok(client.post(f"{CONTROL}/reset"), 204)
+            _ok(client.post(f"{CONTROL}/reset", headers={"X-Codestand": "1"}), 204)
             _ok(client.delete(f"{CONTROL}/faults"), 204)
             _ok(client.put(f"{CONTROL}/clock", json={"now": NOW.isoformat(), "frozen": True}), 200)
             self.state = seed(client)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from codestand.core import tenants
 from codestand.core.models import PromotionCode
 from tests.conftest import token_for
 from tests.test_promotions import VENDOR_EXAMPLE, error
@@ -254,7 +255,7 @@ class TestLifecycle:
 
     def test_reenabling_with_more_than_1000_codes_is_refused(self, moltin, clock, store, promotion):
         # Only reachable through a store filled past the quota; the vendor documents the answer.
-        stored = store.get_promotion("store-1", promotion["id"])
+        stored = store.get_promotion(tenants.moltin("store-1"), promotion["id"])
         store.add_promotion_codes("store-1", stored, [PromotionCode(code=f"C{n}") for n in range(1001)], 2000)
         travel(moltin, clock, datetime(2020, 1, 1, tzinfo=timezone.utc))
         response = moltin.put(f"/v2/promotions/{promotion['id']}", json={"data": {"type": "promotion", "end": "2021-01-01"}})
@@ -263,4 +264,4 @@ class TestLifecycle:
             "errors": [{"status": 422, "source": "request", "title": "Unprocessable Entity", "detail": ""}]
         }
         assert store.promotion_code_count("store-1", promotion["id"]) == 1001
-        assert replace(store.get_promotion("store-1", promotion["id"])) == stored
+        assert replace(store.get_promotion(tenants.moltin("store-1"), promotion["id"])) == stored

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from codestand.core import tenants
 from codestand.app import create_app
 from codestand.core.clock import Clock
 from codestand.core.errors import RuleViolation
@@ -509,7 +510,7 @@ ALPHABET = set(string.ascii_lowercase + string.digits)
 @pytest.mark.parametrize(("length", "count"), [(4, 1), (8, 100), (20, 37), (4, 10_000), (6, 10_000)])
 def test_codes_have_the_count_length_and_alphabet_asked_for(ti, store, length, count):
     group = create(ti, codeLength=length, totalCodesCount=count)
-    generated = store.group_codes(TI_KEY, group["id"])
+    generated = store.group_codes(tenants.ti(TI_KEY), group["id"])
     assert len(generated) == count
     assert len(set(generated)) == count
     assert {len(code) for code in generated} == {length}
@@ -518,12 +519,12 @@ def test_codes_have_the_count_length_and_alphabet_asked_for(ti, store, length, c
 
 def test_codes_use_the_whole_alphabet(ti, store):
     group = create(ti, codeLength=20, totalCodesCount=200)
-    assert set("".join(store.group_codes(TI_KEY, group["id"]))) == ALPHABET
+    assert set("".join(store.group_codes(tenants.ti(TI_KEY), group["id"]))) == ALPHABET
 
 
 def test_codes_are_unique_across_a_tenants_groups(ti, store):
     groups = [create(ti, codeLength=4, totalCodesCount=10_000) for _ in range(5)]
-    all_codes = [code for g in groups for code in store.group_codes(TI_KEY, g["id"])]
+    all_codes = [code for g in groups for code in store.group_codes(tenants.ti(TI_KEY), g["id"])]
     assert len(all_codes) == 50_000
     assert len(set(all_codes)) == 50_000
     assert store.code_count(TI_KEY, 4) == 50_000
@@ -536,7 +537,7 @@ def test_codes_are_not_in_any_response(ti, store):
         ti.get(f"{URL}/{group['id']}").text,
         ti.get(URL).text,
     ]
-    for code in store.group_codes(TI_KEY, group["id"]):
+    for code in store.group_codes(tenants.ti(TI_KEY), group["id"]):
         assert not any(code in text for text in texts)
 
 
@@ -546,7 +547,7 @@ def test_tenants_have_separate_code_spaces(ti, store):
     assert theirs.status_code == 201
     assert store.code_count(TI_KEY, 5) == 3
     assert store.code_count("other", 5) == 4
-    assert store.group_codes("other", mine["id"]) == []
+    assert store.group_codes(tenants.ti("other"), mine["id"]) == []
 
 
 def test_space_counts_codes_of_a_length():
@@ -616,7 +617,7 @@ def test_crowded_code_space_is_422_over_http(ti, store, two_letter_codes, monkey
     assert ti.post(URL, json=body_with(codeLength=5, totalCodesCount=7)).status_code == 201
     last = create(ti, codeLength=4, totalCodesCount=6)
     assert store.code_count(TI_KEY, 4) == 16
-    assert len(store.group_codes(TI_KEY, last["id"])) == 6
+    assert len(store.group_codes(tenants.ti(TI_KEY), last["id"])) == 6
 
 
 # Auth --------------------------------------------------------------------------------------------
@@ -1082,7 +1083,7 @@ def test_a_body_just_under_the_limit_is_read(ti):
 
 def test_rejections_leave_earlier_groups_alone(ti, store):
     kept = create(ti)
-    codes_before = store.group_codes(TI_KEY, kept["id"])
+    codes_before = store.group_codes(tenants.ti(TI_KEY), kept["id"])
     for bad in (body_with(totalCodesCount=0), body_with(label=5), body_with(courses=[])):
         assert ti.post(URL, json=bad).status_code in (400, 422)
     assert_json(
@@ -1090,7 +1091,7 @@ def test_rejections_leave_earlier_groups_alone(ti, store):
         200,
         {"redemptionCodeGroups": [listed(kept)], "pageInfo": {"total": 1, "hasMore": False, "cursor": None}},
     )
-    assert store.group_codes(TI_KEY, kept["id"]) == codes_before
+    assert store.group_codes(tenants.ti(TI_KEY), kept["id"]) == codes_before
     assert store.code_count(TI_KEY, 8) == 100
 
 

@@ -62,7 +62,7 @@ class Session:
 
     def control(self, operation: str, path: str | None = None, *, token: str | None = ADMIN, **kwargs) -> httpx.Response:
         method, template = operation.split(" ", 1)
-        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        headers = {"Authorization": f"Bearer {token}", "X-Codestand": "1"} if token is not None else {}
         return self.call(operation, method, f"/__codestand{path or template}", headers=headers, **kwargs)
 
     def token(self, form: dict, **kwargs) -> httpx.Response:
@@ -190,8 +190,22 @@ def drive(s: Session) -> None:
     s.control("DELETE /faults/{id}", "/faults/999")
     s.control("DELETE /faults")
 
+    # The routes naming the vendor, with the key and the client in their paths.
+    ti_route, mo = "/thoughtindustries/tenants/{tenant}", "/moltin/tenants/{tenant}"
+    s.control(f"GET {ti_route}/catalog", f"/thoughtindustries/tenants/{KEY}/catalog")
+    s.control(f"POST {ti_route}/catalog", f"/thoughtindustries/tenants/{KEY}/catalog", json={"courses": [{"id": COURSE, "title": "Mine"}]})
+    s.control(f"PUT {ti_route}/catalog", f"/thoughtindustries/tenants/{KEY}/catalog", json={"courses": [{"id": COURSE, "title": "Mine"}]})
+    s.control(f"GET {ti_route}/redemption-code-groups/{{id}}/codes", f"/thoughtindustries{codes_path}")
+    s.control(f"POST {ti_route}/redemptions", f"/thoughtindustries/tenants/{KEY}/redemptions", json={"code": generated[1]["code"], "userId": "l2"})
+    ti_snapshot = s.control(f"GET {ti_route}/snapshot", f"/thoughtindustries/tenants/{KEY}/snapshot").json()
+    s.control(f"PUT {ti_route}/snapshot", f"/thoughtindustries/tenants/{KEY}/snapshot", json=ti_snapshot)
+    s.control(f"POST {mo}/promotion-code-uses", f"/moltin/tenants/{CLIENT}/promotion-code-uses", json={"code": "SUMMER"})
+    moltin_snapshot = s.control(f"GET {mo}/snapshot", f"/moltin/tenants/{CLIENT}/snapshot").json()
+    s.control(f"PUT {mo}/snapshot", f"/moltin/tenants/{CLIENT}/snapshot", json=moltin_snapshot)
     # What is left: deletes and resets (after the snapshots were taken above).
     s.vendor("DELETE /v2/promotions/{id}", one, auth=moltin)
+    s.control(f"POST {ti_route}/reset", f"/thoughtindustries/tenants/{KEY}/reset")
+    s.control(f"POST {mo}/reset", f"/moltin/tenants/{CLIENT}/reset")
     s.control("POST /tenants/{tenant}/reset", f"/tenants/{KEY}/reset")
     s.control("POST /reset")
 
@@ -208,8 +222,10 @@ def test_no_secret_in_logs_journal_error_bodies_or_snapshots(server):
     assert s.called == operations("openapi.yaml") | operations("control.yaml")
     admin = {"Authorization": f"Bearer {ADMIN}"}
     # Every tenant's snapshot, taken again now that the session is over.
-    # Every tenant's snapshot was taken while it held data (`drive`); no tenant holds any now.
-    assert len(s.snapshots) == 2 and all('"code"' in snapshot for snapshot in s.snapshots)
+    # Every tenant's snapshot was taken while it held data (`drive`), by both kinds of route; no
+    # tenant holds any now.
+    assert len(s.snapshots) == 4 and all('"code"' in snapshot for snapshot in s.snapshots)
+
     response = s.http.get("/__codestand/journal", headers=admin)
     journal = response.json()["entries"]
     assert len(journal) > 60 and server.stop(signal.SIGTERM) == 0

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import pytest
 from starlette.testclient import TestClient
 
+from codestand.core import tenants as tenant_keys
+from codestand.core import tenants
 from codestand import spec
 from codestand.control import snapshots
 from codestand.settings import Settings
@@ -34,6 +36,9 @@ PROMOTION_NOT_FOUND = {"errors": [{"status": 404, "title": "Not Found", "detail"
 NO_GROUPS = {"redemptionCodeGroups": [], "pageInfo": {"total": 0, "hasMore": False, "cursor": None}}
 A_BUNDLE = "aaaaaaaa-0000-4000-8000-00000000000a"  # in A's own catalog only
 A_CODES = [{"code": "A-CODE-1"}, {"code": "A-CODE-2", "uses": 2}]
+
+# A POST without a JSON body says it is no browser's (see control/cross_site.py).
+CONTROL_HEADERS = {"X-Codestand": "1"}
 
 
 CONFIGURED = Settings(access_log=False, ti_api_keys=(A_KEY, B_KEY), moltin_clients=tuple(SECRETS.items()))
@@ -71,7 +76,7 @@ class World:
         ti, moltin = self.a_ti, self.a_moltin
         promotion = f"/v2/promotions/{self.promotion['id']}"
         return {
-            "snapshots": {tenant: snapshots.export(self.store, tenant) for tenant in (A_KEY, A_STORE)},
+            "snapshots": {tenant: snapshots.export(self.store, tenant_keys.ti(tenant), tenant_keys.moltin(tenant)) for tenant in (A_KEY, A_STORE)},
             "group": self.client.get(f"/incoming/v2/redemptionCodes/{self.group['id']}", headers=ti).json(),
             "groups": self.client.get("/incoming/v2/redemptionCodes", headers=ti).json(),
             "events": self.client.get("/incoming/v2/events/redemptionCodeRedeem", headers=ti).json(),
@@ -96,7 +101,7 @@ def world(client, store) -> World:
     created = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "bundles": [A_BUNDLE]}, headers=w.a_ti)
     assert created.status_code == 201, created.text
     w.group = created.json()
-    w.codes = store.group_codes(A_KEY, w.group["id"])
+    w.codes = store.group_codes(tenants.ti(A_KEY), w.group["id"])
     redeemed = client.post(f"/__codestand/tenants/{A_KEY}/redemptions", json={"code": w.codes[0], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
     assert redeemed.status_code == 201, redeemed.text
 
@@ -253,7 +258,7 @@ B = f"/__codestand/tenants/{B_KEY}"
 
 def reset_tenant(w: World) -> None:
     for tenant in (B_KEY, B_STORE):
-        answers(w.client.post(f"/__codestand/tenants/{tenant}/reset"), 204)
+        answers(w.client.post(f"/__codestand/tenants/{tenant}/reset", headers=CONTROL_HEADERS), 204)
 
 
 def get_catalog(w: World) -> None:
@@ -338,6 +343,44 @@ def rate_limits(w: World) -> None:
     answers(w.client.get(f"{B}/rate-limits"), 200, {"enforced": True, "plan": "enterprise"})
 
 
+# The same through the routes that name the vendor.
+TI_B = f"/__codestand/thoughtindustries/tenants/{B_KEY}"
+MOLTIN_B = f"/__codestand/moltin/tenants/{B_STORE}"
+
+
+def ti_get_catalog(w: World) -> None:
+    answers(w.client.get(f"{TI_B}/catalog"), 200)
+    assert A_BUNDLE not in w.client.get(f"{TI_B}/catalog").text
+
+
+def ti_group_codes(w: World) -> None:
+    for suffix in ("", "?format=csv"):
+        answers(w.client.get(f"{TI_B}/redemption-code-groups/{w.group['id']}/codes{suffix}"), 404)
+
+
+def ti_redeem(w: World) -> None:
+    for code in w.codes:
+        answers(w.client.post(f"{TI_B}/redemptions", json={"code": code, "userId": "learner-b"}), 404)
+
+
+def moltin_use(w: World) -> None:
+    for code in ("A-CODE-1", "A-CODE-2"):
+        answers(w.client.post(f"{MOLTIN_B}/promotion-code-uses", json={"code": code}), 404)
+
+
+def vendor_export(w: World) -> None:
+    for path in (f"{TI_B}/snapshot", f"{MOLTIN_B}/snapshot"):
+        snapshot = w.client.get(path).json()
+        assert (snapshot["redemptionCodeGroups"], snapshot["redemptions"], snapshot["promotions"]) == ([], [], [])
+
+
+def vendor_import(w: World) -> None:
+    for a, b in ((f"/__codestand/thoughtindustries/tenants/{A_KEY}", TI_B), (f"/__codestand/moltin/tenants/{A_STORE}", MOLTIN_B)):
+        answers(w.client.put(f"{b}/snapshot", json=w.client.get(f"{a}/snapshot").json()), 204)
+    answers(w.client.post(f"{TI_B}/redemptions", json={"code": w.codes[1], "userId": "learner-b"}), 201)
+    answers(w.client.post(f"{MOLTIN_B}/promotion-code-uses", json={"code": "A-CODE-1"}), 201)
+
+
 CONTROL: dict[str, Callable[[World], None]] = {
     "POST /tenants/{tenant}/redemption-code-groups": upload_group,
     "POST /tenants/{tenant}/redemption-code-groups/{id}/added-codes": add_group_codes,
@@ -345,6 +388,22 @@ CONTROL: dict[str, Callable[[World], None]] = {
     "DELETE /tenants/{tenant}/redemption-code-groups/{id}": delete_group,
     "GET /tenants/{tenant}/rate-limits": rate_limits,
     "PUT /tenants/{tenant}/rate-limits": rate_limits,
+    "POST /thoughtindustries/tenants/{tenant}/reset": lambda w: answers(w.client.post(f"{TI_B}/reset", headers=CONTROL_HEADERS), 204),
+    "GET /thoughtindustries/tenants/{tenant}/catalog": ti_get_catalog,
+    "POST /thoughtindustries/tenants/{tenant}/catalog": lambda w: answers(
+        w.client.post(f"{TI_B}/catalog", json={"bundles": [{"id": A_BUNDLE, "name": "B's bundle"}]}), 200
+    ),
+    "PUT /thoughtindustries/tenants/{tenant}/catalog": lambda w: answers(
+        w.client.put(f"{TI_B}/catalog", json={"bundles": [{"id": "bbbbbbbb-0000-4000-8000-00000000000b", "name": "B's"}]}), 200
+    ),
+    "GET /thoughtindustries/tenants/{tenant}/redemption-code-groups/{id}/codes": ti_group_codes,
+    "POST /thoughtindustries/tenants/{tenant}/redemptions": ti_redeem,
+    "GET /thoughtindustries/tenants/{tenant}/snapshot": vendor_export,
+    "PUT /thoughtindustries/tenants/{tenant}/snapshot": vendor_import,
+    "POST /moltin/tenants/{tenant}/reset": lambda w: answers(w.client.post(f"{MOLTIN_B}/reset", headers=CONTROL_HEADERS), 204),
+    "POST /moltin/tenants/{tenant}/promotion-code-uses": moltin_use,
+    "GET /moltin/tenants/{tenant}/snapshot": vendor_export,
+    "PUT /moltin/tenants/{tenant}/snapshot": vendor_import,
     "POST /tenants/{tenant}/reset": reset_tenant,
     "GET /tenants/{tenant}/catalog": get_catalog,
     "POST /tenants/{tenant}/catalog": add_catalog,
@@ -359,6 +418,7 @@ CONTROL: dict[str, Callable[[World], None]] = {
 # Control routes without a tenant act on the whole server, for whoever holds the admin token.
 GLOBAL = {
     "GET /health": "reports the server, no tenant's data",
+    "GET /metrics": "counts by vendor operation and status, and all tenants' codes together: no tenant's data",
     "POST /reset": "forgets every tenant: the test run's own reset",
     "GET /clock": "one clock for all tenants (README)",
     "PUT /clock": "one clock for all tenants",

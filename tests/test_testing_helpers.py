@@ -52,20 +52,20 @@ def test_every_handle_has_fresh_tenants():
 def test_group_codes_lists_the_code_strings():
     stand_in, recorder = handle(httpx.Response(200, json={"codes": [{"code": "ab12", "redeemed": False}, {"code": "cd34", "redeemed": True}]}))
     assert stand_in.group_codes("g-1") == ["ab12", "cd34"]
-    assert sent(recorder.last) == ("GET", f"/__codestand/tenants/{stand_in.ti_key}/redemption-code-groups/g-1/codes", None)
+    assert sent(recorder.last) == ("GET", f"/__codestand/thoughtindustries/tenants/{stand_in.ti_key}/redemption-code-groups/g-1/codes", None)
 
 
 def test_redeem_posts_code_and_user_id_for_the_ti_tenant():
     stand_in, recorder = handle(httpx.Response(201, json={"code": "ab12"}))
     assert stand_in.redeem("ab12", "learner-1") == {"code": "ab12"}
-    assert sent(recorder.last) == ("POST", f"/__codestand/tenants/{stand_in.ti_key}/redemptions", {"code": "ab12", "userId": "learner-1"})
+    assert sent(recorder.last) == ("POST", f"/__codestand/thoughtindustries/tenants/{stand_in.ti_key}/redemptions", {"code": "ab12", "userId": "learner-1"})
 
 
 @pytest.mark.parametrize(("user", "body"), [(None, {"code": "SPRING"}), ("shopper-1", {"code": "SPRING", "user": "shopper-1"})])
 def test_use_posts_the_code_for_the_moltin_store(user, body):
     stand_in, recorder = handle()
     stand_in.use("SPRING", user=user)
-    assert sent(recorder.last) == ("POST", f"/__codestand/tenants/{stand_in.moltin_client_id}/promotion-code-uses", body)
+    assert sent(recorder.last) == ("POST", f"/__codestand/moltin/tenants/{stand_in.moltin_client_id}/promotion-code-uses", body)
 
 
 def test_journal_passes_filters_as_query_parameters_and_returns_entries():
@@ -118,9 +118,9 @@ def test_reset_everything_or_only_the_tests_tenants():
     recorder.requests.clear()
     stand_in.reset(everything=False)
     paths = [sent(r)[:2] for r in recorder.requests]
-    assert ("POST", f"/__codestand/tenants/{stand_in.ti_key}/reset") in paths
-    assert ("POST", f"/__codestand/tenants/{stand_in.moltin_client_id}/reset") in paths
-    assert ("POST", "/__codestand/tenants/second-store/reset") in paths
+    assert ("POST", f"/__codestand/thoughtindustries/tenants/{stand_in.ti_key}/reset") in paths
+    assert ("POST", f"/__codestand/moltin/tenants/{stand_in.moltin_client_id}/reset") in paths
+    assert ("POST", "/__codestand/moltin/tenants/second-store/reset") in paths
     assert paths[-1] == ("DELETE", "/__codestand/clock")
 
 

@@ -22,9 +22,14 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codestand.core import globs
-from codestand.core.errors import InvalidRequest, Problem, error_for_status
+from codestand.core.errors import InvalidRequest, Problem, RuleViolation, error_for_status
 from codestand.http.connections import ConnectionDropped
 from codestand.http.vendors import is_vendor_path
+
+
+# Every vendor request is matched against every rule (each at most `globs.MAX_PATTERN`
+# characters): the cap keeps that a few milliseconds even for a path of `MAX_PATH` characters.
+MAX_RULES = 100
 
 
 @dataclass
@@ -88,6 +93,8 @@ class Faults:
 
     def add(self, body: dict[str, Any]) -> FaultRule:
         """A rule from a `POST /__codestand/faults` body (already checked against `control.yaml`)."""
+        if len(self._rules) >= MAX_RULES:
+            raise RuleViolation(Problem("too_many_faults", params={"limit": MAX_RULES}))
         rule = self.rule_from(body, str(next(self._ids)))
         self._rules.append(rule)
         return rule

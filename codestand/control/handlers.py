@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta, timezone
 
 from connexion.lifecycle import ConnexionResponse
 
 from codestand import __version__
 from codestand.context import current
-from codestand.control import snapshots
+from codestand.control import snapshots, tenant_routes
+from codestand.core import tenants
 from codestand.core.clock import iso_millis, parse_datetime
 from codestand.core.errors import NotFound, Problem, Unavailable
-from codestand.core.models import CatalogItem
-from codestand.moltin import promotion_codes
-from codestand.storage.base import CATALOG_KINDS
-from codestand.thoughtindustries import groups as redemption_groups
-from codestand.thoughtindustries import redemptions
 
 
 async def health() -> dict:
@@ -40,78 +34,52 @@ async def metrics() -> ConnexionResponse:
 async def reset_all() -> tuple[None, int]:
     s = current()
     s.store.reset()
+    s.tenants.forget()
     s.clock.reset()
     if s.ti is not None:
         s.ti.reset()
     return None, 204
 
 
+# Tenant routes of earlier versions, `/__codestand/tenants/{tenant}/...`, which name no vendor
+# (`tenant_routes` has the routes that do). A route only one vendor has means that vendor's
+# tenant; a reset and a snapshot mean both vendors' tenants of that name.
+
 async def reset_tenant(tenant: str) -> tuple[None, int]:
-    s = current()
-    s.store.reset(tenant)
-    if s.ti is not None:
-        s.ti.reset(tenant)
+    tenant_routes.reset(tenants.ti(tenant), tenants.moltin(tenant))
     return None, 204
 
 
 async def get_catalog(tenant: str) -> dict:
-    return _catalog_body(current().store.catalog(tenant))
+    return await tenant_routes.ti_get_catalog(tenant)
 
 
 async def add_catalog(tenant: str, body: dict) -> dict:
-    store = current().store
-    for kind, entries in _items(body).items():
-        store.put_catalog_items(tenant, kind, entries)
-    return _catalog_body(store.catalog(tenant))
+    return await tenant_routes.ti_add_catalog(tenant, body)
 
 
 async def replace_catalog(tenant: str, body: dict) -> dict:
-    store = current().store
-    store.replace_catalog(tenant, _items(body))
-    return _catalog_body(store.catalog(tenant))
+    return await tenant_routes.ti_replace_catalog(tenant, body)
 
 
 async def group_codes(tenant: str, id: str, format: str = "json"):
-    store = current().store
-    redemption_groups.get(store, tenant, id)
-    codes = store.group_codes(tenant, id)
-    redeemed = store.redeemed_codes(tenant, id)
-    if format == "csv":
-        # One code a line under a `code` header: what a spreadsheet of the admin UI's export holds.
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["code", "redeemed"])
-        writer.writerows([code, "true" if code in redeemed else "false"] for code in codes)
-        return ConnexionResponse(status_code=200, body=out.getvalue(), mimetype="text/csv", content_type="text/csv; charset=utf-8")
-    # The spec offers two content types, so Connexion wants the one chosen named.
-    body = {"codes": [{"code": code, "redeemed": code in redeemed} for code in codes]}
-    return body, 200, {"Content-Type": "application/json"}
+    return await tenant_routes.ti_group_codes(tenant, id, format)
 
 
 async def redeem(tenant: str, body: dict) -> tuple[dict, int]:
-    s = current()
-    group, event = redemptions.redeem(s.store, s.clock, tenant, body["code"], body["userId"].lower())
-    return {
-        "code": event.code,
-        "redemptionCodeGroupId": group.id,
-        "userId": event.user_id,
-        "redeemedAt": iso_millis(event.occurred_at),
-        "redeemedCodesCount": group.redeemed_codes,
-    }, 201
+    return await tenant_routes.ti_redeem(tenant, body)
 
 
 async def use_promotion_code(tenant: str, body: dict) -> tuple[dict, int]:
-    s = current()
-    promotion, code = promotion_codes.use(s.store, s.clock, tenant, body["code"], body.get("user"))
-    return {"code": code.code, "promotion_id": promotion.id, "uses_left": code.uses_left}, 201
+    return await tenant_routes.moltin_use_code(tenant, body)
 
 
 async def export_snapshot(tenant: str) -> dict:
-    return snapshots.export(current().store, tenant)
+    return snapshots.export(current().store, tenants.ti(tenant), tenants.moltin(tenant))
 
 
 async def import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
-    snapshots.restore(current().store, tenant, body)
+    tenant_routes.restore(body, tenants.ti(tenant), tenants.moltin(tenant))
     return None, 204
 
 
@@ -144,21 +112,6 @@ async def reset_clock() -> dict:
 def _clock_body() -> dict:
     clock = current().clock
     return {"now": iso_millis(clock.now()), "frozen": clock.frozen}
-
-
-def _items(body: dict) -> dict[str, list[CatalogItem]]:
-    return {
-        kind: [CatalogItem(id=e["id"].lower(), name=e.get("title", e.get("name"))) for e in body.get(kind, [])]
-        for kind in CATALOG_KINDS
-        if kind in body
-    }
-
-
-def _catalog_body(catalog: dict[str, list[CatalogItem]]) -> dict:
-    return {
-        kind: [{"id": i.id, ("title" if kind == "courses" else "name"): i.name} for i in catalog.get(kind, [])]
-        for kind in CATALOG_KINDS
-    }
 
 
 # `/__codestand/faults`: rules that make vendor routes slow, fail or hang up.

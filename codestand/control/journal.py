@@ -11,21 +11,23 @@ One journal per app; a server running several worker processes would have one pe
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from codestand.core import globs
+from codestand.core import globs, tenants
 from codestand.core.clock import Clock, iso_millis
 from codestand.core.errors import InvalidRequest
 from codestand.core.redaction import fingerprint
 from codestand.http.bodies import parse_json
+from codestand.http.middleware import MAX_PATH
 from codestand.http.vendors import is_vendor_path
 
 DEFAULT_SIZE = 1000
@@ -38,12 +40,16 @@ REDACTED = "[redacted]"
 # key, which is also its tenant's name, is kept as its fingerprint (`redaction.fingerprint`).
 SECRET_FIELDS = frozenset({"client_secret", "access_token"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-_THOUGHT_INDUSTRIES = "/incoming"
-# The same fields in a body that could not be parsed (cut at the limit, or malformed).
-_SECRET_IN_TEXT = re.compile(
-    r"""(?P<json>"(?:client_secret|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"?"""
-    r"""|(?P<form>\b(?:client_secret|access_token)=)[^&\s]*"""
-)
+# The same fields in a body that could not be parsed (cut at the limit, or malformed), and in
+# a query: a JSON member whose (unescaped) name is one of them, a form field whose (decoded)
+# name is, as the server itself would read it: `client%5Fsecret=` is `client_secret=`.
+_JSON_MEMBER = re.compile(r"""(?P<key>"(?:[^"\\]|\\.)*")(?P<colon>\s*:\s*)"(?:[^"\\]|\\.)*"?""")
+# A name starts the text or follows a delimiter: anchored so, a long run without `=` is
+# scanned once, not once from each of its characters.
+_FORM_FIELD = re.compile(r"(?:^|(?<=[&?\s]))(?P<name>[^=&\s?]+)=(?P<value>[^&\s]*)")
+# The shortest start of a configured secret that a body cut at the limit may end with and that
+# is still scrubbed: shorter ones say nothing of the secret.
+_SECRET_START = 4
 
 
 class Journal:
@@ -57,7 +63,7 @@ class Journal:
     def __init__(self, size: int = DEFAULT_SIZE, secrets: Iterable[str | None] = ()) -> None:
         self._entries: deque[Recorded] = deque(maxlen=size)
         self._ids = itertools.count(1)
-        self.secrets = frozenset(s for s in secrets if s)
+        self.secrets = secret_forms(secrets)
 
     @property
     def size(self) -> int:
@@ -95,6 +101,10 @@ class Journal:
             found = (e for e in found if e["tenant"] in names)
         return list(itertools.islice(found, limit))
 
+    # Recorded before the answer's last bytes go out rather than after: a journal in a shared
+    # store is read by other processes, which must see a request once its client has the answer.
+    record_before_answer = False
+
     def _newest_first(self) -> Iterable[dict[str, Any]]:
         return (self._entry(r) for r in reversed(self._entries))
 
@@ -104,11 +114,28 @@ class Journal:
 
     def _entry(self, recorded: Recorded) -> dict[str, Any]:
         entry = recorded.entry()
-        return scrub(entry, self.secrets) if self.secrets else entry
+        if not self.secrets:
+            return entry
+        entry = scrub(entry, self.secrets)
+        for part in ("request", "response"):
+            if entry[part]["truncated"] and isinstance(entry[part]["body"], str):
+                entry[part]["body"] = cut_secret(entry[part]["body"], self.secrets)
+        return entry
+
+
+def cut_secret(text: str, secrets: frozenset[str]) -> str:
+    """A body cut at the limit may end in the start of a secret: that start is redacted too."""
+    for secret in secrets:
+        for length in range(len(secret) - 1, _SECRET_START - 1, -1):
+            if text.endswith(secret[:length]):
+                return text[:-length] + REDACTED
+    return text
 
 
 def _path_matches(pattern: str, path: str) -> bool:
-    return globs.matches(pattern, path) if globs.is_glob(pattern) else pattern in path
+    # A path over MAX_PATH was answered 404 unread; matching its start keeps a filter over a
+    # thousand such entries fast.
+    return globs.matches(pattern, path[: MAX_PATH + 1]) if globs.is_glob(pattern) else pattern in path
 
 
 def _status_matches(wanted: str, status: int | None) -> bool:
@@ -165,12 +192,32 @@ def redact(value: Any) -> Any:
 
 
 def redact_text(text: str) -> str:
-    return _SECRET_IN_TEXT.sub(lambda m: f'{m["json"]}"{REDACTED}"' if m["json"] else f"{m['form']}{REDACTED}", text)
+    def member(m: re.Match) -> str:
+        try:
+            name = json.loads(m["key"])
+        except ValueError:
+            return m[0]
+        return f'{m["key"]}{m["colon"]}"{REDACTED}"' if name in SECRET_FIELDS else m[0]
+
+    def field(m: re.Match) -> str:
+        return f"{m['name']}={REDACTED}" if unquote_plus(m["name"]) in SECRET_FIELDS else m[0]
+
+    return _FORM_FIELD.sub(field, _JSON_MEMBER.sub(member, text))
+
+
+def secret_forms(secrets: Iterable[str | None]) -> frozenset[str]:
+    """Each configured secret as a client may have sent it: as it is, percent-encoded (a form
+    field, a query, a path) and escaped in a JSON string."""
+    forms = set()
+    for secret in filter(None, secrets):
+        forms |= {secret, quote(secret, safe=""), quote_plus(secret), quote(secret), json.dumps(secret)[1:-1]}
+    return frozenset(forms)
 
 
 def scrub(value: Any, secrets: frozenset[str]) -> Any:
-    """`value` with every occurrence of a known secret (the admin token) redacted, wherever a
-    client put it: sent as a vendor key, it would otherwise be kept as the tenant."""
+    """`value` with every occurrence of a known secret (the admin token, the Moltin clients'
+    secrets, each also encoded) redacted, wherever a client put it: sent as a vendor key, it
+    would otherwise be kept as the tenant; inside a refused `client_id`, in the error's echo."""
     if isinstance(value, str):
         for secret in secrets:
             value = value.replace(secret, REDACTED)
@@ -238,9 +285,14 @@ class Recorded:
 
     def _tenant(self) -> str | None:
         tenant = self.tenant if self.context is None else self.context.get("user")
-        if tenant is not None and self.path.startswith(_THOUGHT_INDUSTRIES):
-            return fingerprint(tenant)  # the key is the tenant's name, and a secret
-        return tenant
+        if tenant is None:
+            return None
+        # The store's key names the vendor too (`core.tenants`); the journal names the tenant
+        # as its client knows it.
+        vendor, name = tenants.split(tenant)
+        if vendor == tenants.THOUGHT_INDUSTRIES:
+            return fingerprint(name)  # the key is the tenant's name, and a secret
+        return name
 
     def entry(self) -> dict[str, Any]:
         request_headers = _headers(self.request_headers)
@@ -302,10 +354,21 @@ class JournalRecorder:
                 recorded.response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 recorded.add_response(message.get("body", b""))
+                if early and not message.get("more_body", False):
+                    await record()  # before the client has its answer, so its next request sees it
             await send(message)
+
+        done = False
+        early = self.journal.record_before_answer
+
+        async def record() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                recorded.finish(scope["headers"], (time.perf_counter() - started) * 1000)
+                await self.journal.record_async(recorded)
 
         try:
             await self.app(scope, receive_recorded, send_recorded)
         finally:
-            recorded.finish(scope["headers"], (time.perf_counter() - started) * 1000)
-            await self.journal.record_async(recorded)
+            await record()

@@ -26,6 +26,7 @@ MESSAGES = {
     "code_used_up": (422, "Code used up", "The code {code} has no uses left (it allowed {uses})"),
     "snapshot": (400, "Bad snapshot", "The snapshot cannot be restored: {reason}"),
     "clock_range": (400, "Bad Request", "The clock must stay between {earliest} and {latest}"),
+    "cross_site": (403, "Cross-site request refused", "{reason}"),
     "unauthorized": (401, "Unauthorized", "This control route needs the admin token: Authorization: Bearer <token>"),
     # A Thought Industries admin uploading or adding codes (support article on redemption codes).
     "upload_no_codes": (422, "No codes", "An upload needs at least one code"),
@@ -46,6 +47,10 @@ MESSAGES = {
     "rule:drop_or_status": (400, "Bad Request", "A fault either drops the connection or answers a status, not both"),
     "rule:latency": (400, "Bad Request", "latency_ms must be milliseconds or {{min, max}} in milliseconds"),
     "latency_range": (400, "Bad Request", "latency_ms.min must not be above latency_ms.max"),
+    "tenant_code_limit": (422, "Too many codes", "The snapshot would take this tenant over {limit} stored codes (--tenant-max-codes)"),
+    "too_many_tenants": (503, "Too many tenants", "The stand-in holds {limit} tenants, as many as it may (--max-tenants)"),
+    "catalog_limit": (422, "Catalog too large", "A tenant's catalog holds at most {limit} items"),
+    "too_many_faults": (422, "Too many fault rules", "At most {limit} fault rules can be in force at once; remove some first"),
     "fault_not_found": (404, "Not Found", "No fault rule with this id"),
     "unknown_field": (400, "Unknown field", "{name} is not a field of this body"),
     "malformed": (400, "Bad Request", "The request is not valid"),

@@ -17,9 +17,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from codestand.control.faults import Fault, FaultRule, Faults
+from codestand.control.faults import MAX_RULES, Fault, FaultRule, Faults
 from codestand.control.journal import Journal, Recorded
 from codestand.core.clock import Clock, _check_range
+from codestand.core.errors import Problem, RuleViolation
 from codestand.http import offload
 from codestand.storage.base import StorageUnavailable
 
@@ -98,6 +99,8 @@ class SharedFaults(Faults):
         return [_rule(row) for row in self.store.fault_rules()]
 
     def add(self, body: dict[str, Any]) -> FaultRule:
+        if len(self.store.fault_rules()) >= MAX_RULES:
+            raise RuleViolation(Problem("too_many_faults", params={"limit": MAX_RULES}))
         rule = self.rule_from(body, rule_id="0")
         number = self.store.add_fault_rule(rule.to_json(), rule.count)
         rule.id = str(number)
@@ -129,6 +132,8 @@ class SharedFaults(Faults):
 
 class SharedJournal(Journal):
     """The journal in the store: entries are redacted when recorded, and kept as JSON."""
+
+    record_before_answer = True
 
     def __init__(self, store, size: int, secrets=()) -> None:
         super().__init__(size, secrets)

@@ -25,19 +25,22 @@ VERSION = 1
 _ALL = 10**9  # "every record" for the stores' paged reads
 
 
-def export(store: Storage, tenant: str) -> dict[str, Any]:
-    groups = store.list_groups(tenant, query=None, sort=None, descending=False, offset=0, limit=_ALL).items
-    events = store.list_redemption_events(tenant, offset=0, limit=_ALL).items
-    promotions = store.list_promotions(tenant, offset=0, limit=_ALL).items
+def export(store: Storage, ti: str | None, moltin: str | None) -> dict[str, Any]:
+    """The Thought Industries parts of tenant `ti` and the Moltin part of `moltin` (store keys,
+    see `core.tenants`); the parts of a vendor not asked for are empty."""
+    groups = store.list_groups(ti, query=None, sort=None, descending=False, offset=0, limit=_ALL).items if ti else []
+    events = store.list_redemption_events(ti, offset=0, limit=_ALL).items if ti else []
+    promotions = store.list_promotions(moltin, offset=0, limit=_ALL).items if moltin else []
+    catalog = store.catalog(ti) if ti else {kind: [] for kind in CATALOG_KINDS}
     return {
         # No tenant name: it may be a Thought Industries key, and the snapshot goes to
         # whichever tenant it is put to.
         "version": VERSION,
         "catalog": {
-            kind: [{"id": i.id, "name": i.name} for i in items] for kind, items in store.catalog(tenant).items()
+            kind: [{"id": i.id, "name": i.name} for i in items] for kind, items in catalog.items()
         },
         "redemptionCodeGroups": [
-            {**_group(g), "codes": store.group_codes(tenant, g.id)} for g in groups
+            {**_group(g), "codes": store.group_codes(ti, g.id)} for g in groups
         ],
         "redemptions": [
             {"id": e.id, "code": e.code, "groupId": e.group_id, "userId": e.user_id, "occurredAt": iso_millis(e.occurred_at)}
@@ -48,7 +51,7 @@ def export(store: Storage, tenant: str) -> dict[str, Any]:
                 **_promotion(p),
                 "codes": [
                     {"code": c.code, "uses": c.uses, "user": c.user, "consume_unit": c.consume_unit, "used": c.used}
-                    for c in store.list_promotion_codes(tenant, p.id, offset=0, limit=_ALL).items
+                    for c in store.list_promotion_codes(moltin, p.id, offset=0, limit=_ALL).items
                 ],
             }
             for p in promotions
@@ -56,11 +59,12 @@ def export(store: Storage, tenant: str) -> dict[str, Any]:
     }
 
 
-def restore(store: Storage, tenant: str, snapshot: dict[str, Any]) -> None:
-    """Replace the tenant's state with the snapshot's.
+def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: str | None) -> None:
+    """Replace the state of Thought Industries tenant `ti` and Moltin tenant `moltin` (store
+    keys; either may be None, and then the snapshot must hold nothing of that vendor).
 
     Everything is read and checked before the first write, so a snapshot that cannot be
-    restored is refused with the tenant's state untouched.
+    restored is refused with the tenants' state untouched.
     """
     try:
         catalog = {
@@ -87,18 +91,58 @@ def restore(store: Storage, tenant: str, snapshot: dict[str, Any]) -> None:
         ]
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidRequest(Problem("snapshot", None, {"reason": f"cannot read {exc}"})) from None
+    _vendor_rules(snapshot, groups, promotions)
     _check(groups, events, promotions)
+    if ti is None and (groups or events or any(catalog.values())):
+        raise InvalidRequest(Problem("snapshot", None, {"reason": "a Moltin tenant's snapshot holds no Thought Industries catalog, groups or redemptions"}))
+    if moltin is None and promotions:
+        raise InvalidRequest(Problem("snapshot", None, {"reason": "a Thought Industries tenant's snapshot holds no promotions"}))
 
-    store.reset(tenant)
-    store.replace_catalog(tenant, catalog)
-    for group, codes in groups:
-        store.create_group(tenant, group, codes)
-    for event in events:
-        store.redeem_code(tenant, event)
-    for promotion, codes in promotions:
-        store.add_promotion(tenant, promotion, _ALL)
-        if codes:
-            store.add_promotion_codes(tenant, promotion, codes, _ALL)
+    if ti is not None:
+        store.reset(ti)
+        store.replace_catalog(ti, catalog)
+        for group, codes in groups:
+            store.create_group(ti, group, codes)
+        for event in events:
+            store.redeem_code(ti, event)
+    if moltin is not None:
+        store.reset(moltin)
+        for promotion, codes in promotions:
+            store.add_promotion(moltin, promotion, _ALL)
+            if codes:
+                store.add_promotion_codes(moltin, promotion, codes, _ALL)
+
+
+# How many problems a refused snapshot names: the first ones, in the snapshot's order.
+MAX_PROBLEMS = 10
+
+
+def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
+    """What the vendor routes refuse and a schema cannot say, record by record: a group holds
+    `totalCodesCount` codes of `codeLength` characters (the contract's pattern has checked the
+    alphabet); a promotion ends after it starts; a code is not used more than it may be."""
+    problems: list[Problem] = []
+
+    def refuse(field: str, reason: str) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(Problem("snapshot", field, {"reason": f"{field}: {reason}"}))
+
+    for n, (group, codes) in enumerate(groups):
+        where = f"redemptionCodeGroups[{n}]"
+        if len(codes) != group.total_codes:
+            refuse(f"{where}.codes", f"{len(codes)} codes where totalCodesCount is {group.total_codes}")
+        for m, code in enumerate(codes):
+            if len(code) != group.code_length:
+                refuse(f"{where}.codes[{m}]", f"{code} is not {group.code_length} characters long (codeLength)")
+    for n, (promotion, codes) in enumerate(promotions):
+        where = f"promotions[{n}]"
+        if promotion.start >= promotion.end:
+            refuse(f"{where}.end", "end must be after start")
+        for m, code in enumerate(codes):
+            if code.uses is not None and code.used > code.uses:
+                refuse(f"{where}.codes[{m}].used", f"used {code.used} times of {code.uses}")
+    if problems:
+        raise InvalidRequest(*problems)
 
 
 def _check(groups, events, promotions) -> None:
@@ -106,11 +150,13 @@ def _check(groups, events, promotions) -> None:
     for kind, ids in (("group", [g.id for g, _ in groups]), ("promotion", [p.id for p, _ in promotions])):
         if len(set(ids)) != len(ids):
             raise InvalidRequest(Problem("snapshot", None, {"reason": f"a {kind} id appears twice"}))
+    # One pass over every code, each looked up once: a snapshot may hold a million codes.
     owner: dict[str, str] = {}
     for group, codes in groups:
         for code in codes:
-            if owner.setdefault(code, group.id) != group.id or codes.count(code) > 1:
+            if code in owner:
                 raise InvalidRequest(Problem("snapshot", None, {"reason": f"code {code} appears twice"}))
+            owner[code] = group.id
     redeemed: set[str] = set()
     for event in events:
         if owner.get(event.code) != event.group_id or event.code in redeemed:

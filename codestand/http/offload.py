@@ -15,16 +15,26 @@ import functools
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
-# Threads for requests waiting on the store at once, per process. More than a connection pool
-# holds is no use: the rest would wait for a connection instead.
-THREADS = 32
+# Threads for requests waiting on the store at once, per process: what the store can use
+# (`reserve`). More is no use: a SQLite file takes one writer at a time, and each thread keeps a
+# connection and its page cache; PostgreSQL's requests beyond the pool wait for a connection.
+_threads = 4
 _executor: ThreadPoolExecutor | None = None
+
+
+def reserve(threads: int) -> None:
+    """Let at least `threads` requests wait on the store at once (an app calls this at start)."""
+    global _threads
+    _threads = max(_threads, threads)
+    if _executor is not None:
+        # Raised in place: the executor starts threads up to this bound as work arrives.
+        _executor._max_workers = max(_executor._max_workers, _threads)  # type: ignore[attr-defined]
 
 
 def executor() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="codestand-store")
+        _executor = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="codestand-store")
     return _executor
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from connexion.lifecycle import ConnexionRequest
 
 from codestand.context import services_of
+from codestand.core import tenants
 from codestand.core.errors import Forbidden, Problem
 from codestand.http.auth import authorizations
 from codestand.moltin import tokens
@@ -23,4 +24,6 @@ def moltin_token(token: str, request: ConnexionRequest) -> dict | None:
         return None
     if found.grant == "implicit" and request.scope["path"].startswith("/v2/promotions"):
         raise Forbidden(Problem("forbidden"))
-    return {"sub": found.tenant, "grant": found.grant}
+    tenant = tenants.moltin(found.tenant)
+    services.tenants.use(tenant)
+    return {"sub": tenant, "grant": found.grant}

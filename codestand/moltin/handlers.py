@@ -8,6 +8,7 @@ from connexion import request
 from starlette.responses import Response
 
 from codestand.context import current, current_request
+from codestand.core import tenants
 from codestand.moltin import promotion_codes, promotions, shapes, tokens
 
 
@@ -42,7 +43,7 @@ async def delete_promotion(id: str, user: str) -> tuple[None, int]:
 
 async def add_codes(id: str, body: dict, user: str) -> tuple[dict, int]:
     s = current()
-    promotion = promotion_codes.add(s.store, s.clock, user, id, body["data"]["codes"])
+    promotion = promotion_codes.add(s.store, s.clock, user, id, body["data"]["codes"], max_codes=s.settings.tenant_max_codes)
     # The vendor answers 201 with the promotion, not the codes [doc].
     return {"data": shapes.promotion(promotion)}, 201
 
@@ -78,7 +79,8 @@ async def access_token(body: dict) -> dict:
     )
     # This route authenticates the client by its form, not by a security scheme: name the
     # tenant as security names it elsewhere, for the request journal.
-    request.context["user"] = token.tenant
+    request.context["user"] = tenants.moltin(token.tenant)
+    s.tenants.use(request.context["user"])
     return {
         "access_token": token.token,
         "token_type": "Bearer",

@@ -67,6 +67,9 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str, str | None]] = {
     "conflict": (409, "Conflict", "Write conflict detected"),  # [doc]
     "payload_too_large": (413, "Payload Too Large", "The request body is larger than {limit} bytes"),
     "unsupported_media_type": (415, "Unsupported Media Type", "The Content-Type of this request is not supported"),
+    "tenant_code_limit": (422, "Unprocessable Entity", "These codes would take this store over {limit} stored codes (--tenant-max-codes)"),
+    "too_many_tenants": (503, "Service Unavailable", "The stand-in holds {limit} tenants, as many as it may (--max-tenants); try again once some are forgotten"),
+    "unknown_host": (400, "Unknown host", "This server does not answer to the host name {host}; start it with --allowed-host NAME"),
     "malformed": (400, "Bad Request", "The request is not valid"),
     "rule": (422, "Unprocessable Entity", "The request breaks a rule"),
     "internal": (

@@ -20,9 +20,22 @@ from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Stora
 MAX_CODES = 1000  # per promotion [doc]
 
 
-def add(store: Storage, clock: Clock, tenant: str, promotion_id: str, entries: list[dict[str, Any]]) -> Promotion:
+def stored_codes(store: Storage, tenant: str) -> int:
+    """How many codes the store holds across its promotions."""
+    every = store.list_promotions(tenant, offset=0, limit=promotions.MAX_PROMOTIONS).items
+    return sum(store.promotion_code_count(tenant, p.id) for p in every)
+
+
+def add(
+    store: Storage, clock: Clock, tenant: str, promotion_id: str, entries: list[dict[str, Any]], *, max_codes: int | None = None
+) -> Promotion:
     """Add codes; the answer is the promotion, as the vendor's 201 shows it."""
     promotion = promotions.get(store, tenant, promotion_id)
+    # The vendor's quotas bound a store at MAX_PROMOTIONS x MAX_CODES codes; only a lower
+    # `--tenant-max-codes` needs the count.
+    if max_codes is not None and max_codes < promotions.MAX_PROMOTIONS * MAX_CODES:
+        if stored_codes(store, tenant) + len(entries) > max_codes:
+            raise RuleViolation(Problem("tenant_code_limit", "data.codes", {"limit": max_codes}))
     if promotion.automatic:
         raise RuleViolation(Problem("codes_on_automatic"))
     codes = [

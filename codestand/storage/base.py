@@ -85,8 +85,10 @@ class Storage(abc.ABC):
     # Several processes see one state through this store (PostgreSQL; SQLite shared by
     # workers): the control plane's clock, fault rules and journal are then kept in it too.
     shared = False
-    # Its calls wait on I/O (a server, a file's lock): the app calls it off the event loop.
+    # Its calls wait on I/O (a server, a file's lock): the app calls it off the event loop, in
+    # up to `threads` threads at once.
     waits = False
+    threads = 0
 
     # Catalog ---------------------------------------------------------------------------
     @abc.abstractmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -130,7 +130,7 @@ class MemoryStorage(Storage):
             state = self._tenants[tenant]
             clash = {code for code in codes if code in state.codes}
             if clash or len(set(codes)) != len(codes):
-                raise CodesTaken(clash or {c for c in codes if codes.count(c) > 1})
+                raise CodesTaken(clash or {c for c, n in Counter(codes).items() if n > 1})
             group = replace(group, seq=next(self._seq))
             state.groups[group.id] = group
             state.group_codes[group.id] = tuple(codes)

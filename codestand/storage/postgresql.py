@@ -64,6 +64,8 @@ class PostgresStorage(SqlStorage):
         from psycopg_pool import ConnectionPool
 
         self.dialect = PostgresDialect()
+        # A thread for each connection, and a few more waiting for one.
+        self.threads = max(1, pool_size) + 4
         self.shown = shown(dsn)
         self._secret = _password(dsn)
         self.timeout = timeout

@@ -41,6 +41,8 @@ class _Connection:
 
 class SqliteStorage(SqlStorage):
     dialect = DIALECT
+    # One writer at a time in any case; each thread holds a connection and its page cache.
+    threads = 4
 
     def __init__(self, path: str | os.PathLike[str], *, shared: bool = False) -> None:
         self.path = Path(path)

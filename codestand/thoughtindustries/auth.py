@@ -10,6 +10,7 @@ import hmac
 from connexion.lifecycle import ConnexionRequest
 
 from codestand.context import services_of
+from codestand.core import tenants
 from codestand.core.errors import Forbidden, Problem
 from codestand.http.auth import authorizations
 
@@ -33,8 +34,6 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
     services = services_of(request.scope)
     declared = services.ti.keys if services.ti is not None else {}
     allowed = services.settings.ti_api_keys
-    if not declared and not allowed:
-        return {"sub": key}
     found = next((k for name, k in declared.items() if hmac.compare_digest(key.encode(), name.encode())), None)
     if found is not None:
         # A declared key opens its instance, as far as its role lets it (vendor page
@@ -43,7 +42,11 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
         if not found.allows(method):
             operation = f"{method} {request.scope['path']}"
             raise Forbidden(Problem("forbidden_role", params={"role": found.role, "operation": operation}))
-        return {"sub": found.instance}
-    if any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
-        return {"sub": key}
-    return None
+        name = found.instance
+    elif (declared or allowed) and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
+        return None
+    else:
+        name = key
+    tenant = tenants.ti(name)
+    services.tenants.use(tenant)
+    return {"sub": tenant}

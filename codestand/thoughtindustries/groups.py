@@ -21,10 +21,19 @@ _ATTEMPTS = 5
 
 
 def create(
-    store: Storage, clock: Clock, seed: catalog.Seed, tenant: str, body: dict[str, Any], *, strict_catalog: bool
+    store: Storage,
+    clock: Clock,
+    seed: catalog.Seed,
+    tenant: str,
+    body: dict[str, Any],
+    *,
+    strict_catalog: bool,
+    max_codes: int | None = None,
 ) -> RedemptionGroup:
     length, count = body["codeLength"], body["totalCodesCount"]
     group = record(store, clock, seed, tenant, body, code_length=length, total_codes=count, strict_catalog=strict_catalog)
+    if max_codes is not None and stored_codes(store, tenant) + count > max_codes:
+        raise RuleViolation(Problem("tenant_code_limit", "totalCodesCount", {"limit": max_codes}))
     for _ in range(_ATTEMPTS):
         used = store.code_count(tenant, length)
         available = codes.space(length) - used
@@ -85,6 +94,11 @@ def record(
         uploaded=uploaded,
         gift=gift,
     )
+
+
+def stored_codes(store: Storage, tenant: str) -> int:
+    """How many codes the tenant holds, of every length a group may have."""
+    return sum(store.code_count(tenant, length) for length in range(codes.MIN_LENGTH, codes.MAX_LENGTH + 1))
 
 
 def get(store: Storage, tenant: str, group_id: str) -> RedemptionGroup:

@@ -14,7 +14,9 @@ from codestand.thoughtindustries import groups, redemptions
 
 async def create_group(body: dict, user: str) -> tuple[dict, int]:
     s = current()
-    group = groups.create(s.store, s.clock, s.seed, user, body, strict_catalog=s.settings.strict_catalog)
+    group = groups.create(
+        s.store, s.clock, s.seed, user, body, strict_catalog=s.settings.strict_catalog, max_codes=s.settings.tenant_max_codes
+    )
     return vendor_group(group), 201
 
 

@@ -80,6 +80,9 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     # role assigned to your API key".
     "forbidden_role": (403, "The role {role} assigned to this API key does not allow {operation}."),
     "conflict": (409, "Conflict."),
+    "tenant_code_limit": (RULE, "totalCodesCount would take this tenant over {limit} stored codes (--tenant-max-codes)."),
+    "too_many_tenants": (503, "The stand-in holds {limit} tenants, as many as it may (--max-tenants); try again once some are forgotten."),
+    "unknown_host": (MALFORMED, "This server does not answer to the host name {host}; start it with --allowed-host NAME."),
     "malformed": (MALFORMED, "Bad request."),
     "rule": (RULE, "The request breaks a rule."),
     "internal": (500, "Internal server error."),

@@ -3,8 +3,10 @@ suite runs with, two identities for the `object_level_authorization` check, and 
 run reports.
 
 - **Backends.** Each suite runs once per store named in `CODESTAND_CONTRACT_STORES` (default
-  `memory,sqlite`): a `codestand serve` process with `--storage memory` or a fresh
-  `sqlite:FILE`.
+  `memory,sqlite,postgresql`): a `codestand serve` process with `--storage memory`, a fresh
+  `sqlite:FILE`, or a fresh database of a throwaway PostgreSQL cluster (tests/pg.py, started
+  at import for the whole run; without a server installed, PostgreSQL is left out, except with
+  CI=true, where that fails the run).
 - **Settings.** `schemathesis.toml` (the per-operation notes) plus every check and every phase;
   `CODESTAND_FUZZ_EXAMPLES` examples an operation. Generation is deterministic unless
   `CODESTAND_FUZZ_SEED` names a seed (`make fuzz` gives each round its own).
@@ -37,9 +39,14 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+from tests import pg
 from tests.live import ROOT, Server
 
-STORES = [store for store in os.environ.get("CODESTAND_CONTRACT_STORES", "memory,sqlite").split(",") if store]
+STORES = [store for store in os.environ.get("CODESTAND_CONTRACT_STORES", "memory,sqlite,postgresql").split(",") if store]
+if "postgresql" in STORES and pg.binaries() is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI=true but no PostgreSQL server is installed (apt-get install postgresql)")
+    STORES.remove("postgresql")
 SEED = int(os.environ["CODESTAND_FUZZ_SEED"]) if os.environ.get("CODESTAND_FUZZ_SEED") else None
 OWNER, PEER = "tenant-a", "tenant-b"
 
@@ -131,6 +138,19 @@ _FOLDER = Path(tempfile.mkdtemp(prefix="codestand-contract-"))
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 
 
+_CLUSTERS: list[pg.Cluster] = []
+
+
+def _cluster() -> pg.Cluster:
+    """The run's PostgreSQL cluster, started on first use and stopped when Python exits (after
+    the servers, which are registered later and so stopped first)."""
+    if not _CLUSTERS:
+        cluster = pg.Cluster().start()
+        atexit.register(cluster.close)
+        _CLUSTERS.append(cluster)
+    return _CLUSTERS[0]
+
+
 def folder(name: str) -> Path:
     """A fresh folder for this run's files (servers' logs and stores, auth documents)."""
     return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_FOLDER))
@@ -145,7 +165,10 @@ def stand_ins(name: str, *args: str) -> dict[str, Server]:
     servers = {}
     for backend in STORES:
         where = folder(f"{name}-{backend}")
-        storage = [] if backend == "memory" else ["--storage", f"sqlite:{where / 'codestand.sqlite'}"]
+        if backend == "postgresql":
+            storage = ["--storage", _cluster().create_database(where.name.replace("-", "_"))]
+        else:
+            storage = [] if backend == "memory" else ["--storage", f"sqlite:{where / 'codestand.sqlite'}"]
         servers[backend] = Server(where / "stderr.log", *storage, *args)
     for server in servers.values():
         atexit.register(server.close)

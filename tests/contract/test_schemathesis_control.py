@@ -25,7 +25,8 @@ def operations_test(backend: str):
         config=config(
             base_url=f"{SERVERS[backend].url}/__codestand",
             max_examples=EXAMPLES,
-            headers={"Authorization": f"Bearer {TOKEN}"},
+            # X-Codestand: what test code sends, so that a POST without a body reaches its checks.
+            headers={"Authorization": f"Bearer {TOKEN}", "X-Codestand": "1"},
         ),
     )
 

@@ -291,6 +291,17 @@ def test_deleting_a_promotion_deletes_its_codes(store):
 # Promotion codes -----------------------------------------------------------------------
 
 
+def test_counts_beyond_32_bits_come_back_as_they_went_in(store):
+    # A snapshot may hold any count a JSON number can: SQLite's INTEGER is 64 bits, and so is
+    # every integer column on PostgreSQL.
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    big = PromotionCode("BIG", uses=2**62, used=2**53 - 2)
+    store.add_promotion_codes("a", p, [big], 1000)
+    assert store.list_promotion_codes("a", p.id, offset=0, limit=10).items == [big]
+    assert store.use_promotion_code("a", p.id, "BIG") == replace(big, used=2**53 - 1)
+
+
 def test_codes_with_any_characters_come_back_as_they_went_in(store):
     # PostgreSQL writes a batch with COPY, whose text format escapes these.
     p = promotion()

@@ -108,6 +108,11 @@ class PostgresDialect(Dialect):
             converted = self._statements[statement] = statement.replace("%", "%%").replace("?", "%s")
         return converted
 
+    def ddl(self, statement: str) -> str:
+        # SQLite's INTEGER holds 64 bits; PostgreSQL's holds 32 (a code's use count or a snapshot's
+        # numbers reach 2^53 and beyond): BIGINT everywhere.
+        return super().ddl(statement).replace(" INTEGER", " BIGINT")
+
     def contains(self, column: str) -> str:
         return f"strpos({column}, ?) > 0"
 
