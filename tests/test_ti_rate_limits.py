@@ -106,7 +106,7 @@ def test_enterprise_plan(ti, clock):
     assert ti.get(PING).status_code == 429
     assert ti.get(LIMITS).json() == {"enforced": True, "plan": "enterprise"}
     # A reset forgets the tenant's limits and the counts.
-    assert ti.post(f"/__codestand/tenants/{TI_KEY}/reset").status_code == 204
+    assert ti.post(f"/__codestand/tenants/{TI_KEY}/reset", headers={"X-Codestand": "1"}).status_code == 204
     assert ti.get(LIMITS).json() == {"enforced": False, "plan": "standard"}
 
 
