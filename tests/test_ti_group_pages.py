@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from codestand.core import tenants
 from tests.conftest import TI_KEY
 
 URL = "/incoming/v2/redemptionCodes"
@@ -58,7 +59,7 @@ def test_pages_neither_repeat_nor_skip_while_groups_come_and_go(ti, store, sort)
     # Between the pages: delete groups already shown and groups not shown yet, create new ones.
     deleted = set(seen[:5]) | set([g["id"] for g in groups if g["id"] not in seen[:50]][::9])
     for group_id in deleted:
-        assert store.delete_group(TI_KEY, group_id)
+        assert store.delete_group(tenants.ti(TI_KEY), group_id)
     created = [create(ti, n) for n in range(110, 125)]
     current, pages = first, [first]
     while current["pageInfo"]["hasMore"]:
