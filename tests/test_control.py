@@ -423,6 +423,7 @@ class TestAdminToken:
         succeed: (operation, method, path, JSON body)."""
         ti = {"Authorization": "Bearer t-key"}
         group = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 2}, headers=ti).json()
+        doomed = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 1}, headers=ti).json()
         moltin = {"Authorization": f"Bearer {token_for(client, 't-store')}"}
         promotion = client.post("/v2/promotions", json=PROMOTION, headers=moltin).json()["data"]
         added = client.post(
@@ -453,6 +454,7 @@ class TestAdminToken:
              f"/tenants/t-key/redemption-code-groups/{group['id']}/added-codes", {"count": 1}),
             ("PUT /tenants/{tenant}/redemption-code-groups/{id}/gift", "PUT",
              f"/tenants/t-key/redemption-code-groups/{group['id']}/gift", {"gift": True}),
+            ("DELETE /tenants/{tenant}/redemption-code-groups/{id}", "DELETE", f"/tenants/t-key/redemption-code-groups/{doomed['id']}", None),
             ("GET /tenants/{tenant}/rate-limits", "GET", "/tenants/t-key/rate-limits", None),
             ("PUT /tenants/{tenant}/rate-limits", "PUT", "/tenants/t-key/rate-limits", {"plan": "standard"}),
             ("POST /tenants/{tenant}/promotion-code-uses", "POST", "/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
@@ -481,7 +483,6 @@ class TestAdminToken:
             ("POST /faults", "POST", "/faults", fault),
             ("DELETE /faults/{id}", "DELETE", "/faults/1", None),
             ("DELETE /faults", "DELETE", "/faults", None),
-            ("DELETE /tenants/{tenant}/redemption-code-groups/{id}", "DELETE", f"/tenants/t-key/redemption-code-groups/{group['id']}", None),
             ("POST /tenants/{tenant}/reset", "POST", "/tenants/t-key/reset", None),
             ("POST /reset", "POST", "/reset", None),
             # The control plane's contract and Swagger UI.
