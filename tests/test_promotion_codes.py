@@ -256,12 +256,12 @@ class TestLifecycle:
     def test_reenabling_with_more_than_1000_codes_is_refused(self, moltin, clock, store, promotion):
         # Only reachable through a store filled past the quota; the vendor documents the answer.
         stored = store.get_promotion(tenants.moltin("store-1"), promotion["id"])
-        store.add_promotion_codes("store-1", stored, [PromotionCode(code=f"C{n}") for n in range(1001)], 2000)
+        store.add_promotion_codes(tenants.moltin("store-1"), stored, [PromotionCode(code=f"C{n}") for n in range(1001)], 2000)
         travel(moltin, clock, datetime(2020, 1, 1, tzinfo=timezone.utc))
         response = moltin.put(f"/v2/promotions/{promotion['id']}", json={"data": {"type": "promotion", "end": "2021-01-01"}})
         assert response.status_code == 422
         assert response.json() == {
             "errors": [{"status": 422, "source": "request", "title": "Unprocessable Entity", "detail": ""}]
         }
-        assert store.promotion_code_count("store-1", promotion["id"]) == 1001
+        assert store.promotion_code_count(tenants.moltin("store-1"), promotion["id"]) == 1001
         assert replace(store.get_promotion(tenants.moltin("store-1"), promotion["id"])) == stored

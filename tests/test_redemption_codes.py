@@ -527,7 +527,7 @@ def test_codes_are_unique_across_a_tenants_groups(ti, store):
     all_codes = [code for g in groups for code in store.group_codes(tenants.ti(TI_KEY), g["id"])]
     assert len(all_codes) == 50_000
     assert len(set(all_codes)) == 50_000
-    assert store.code_count(TI_KEY, 4) == 50_000
+    assert store.code_count(tenants.ti(TI_KEY), 4) == 50_000
 
 
 def test_codes_are_not_in_any_response(ti, store):
@@ -545,8 +545,8 @@ def test_tenants_have_separate_code_spaces(ti, store):
     mine = create(ti, codeLength=5, totalCodesCount=3)
     theirs = ti.post(URL, json=body_with(codeLength=5, totalCodesCount=4), headers={"Authorization": "Bearer other"})
     assert theirs.status_code == 201
-    assert store.code_count(TI_KEY, 5) == 3
-    assert store.code_count("other", 5) == 4
+    assert store.code_count(tenants.ti(TI_KEY), 5) == 3
+    assert store.code_count(tenants.ti("other"), 5) == 4
     assert store.group_codes(tenants.ti("other"), mine["id"]) == []
 
 
@@ -611,12 +611,12 @@ def test_crowded_code_space_is_422_over_http(ti, store, two_letter_codes, monkey
         {"errors": ["Only 6 unused codes of length 4 remain; choose a longer code length or fewer codes."]},
     )
     assert total(ti) == 1
-    assert store.code_count(TI_KEY, 4) == 10
+    assert store.code_count(tenants.ti(TI_KEY), 4) == 10
     monkeypatch.setattr(codes, "draw", draw)
     # Another length is another space, and the rest of this one can still be had.
     assert ti.post(URL, json=body_with(codeLength=5, totalCodesCount=7)).status_code == 201
     last = create(ti, codeLength=4, totalCodesCount=6)
-    assert store.code_count(TI_KEY, 4) == 16
+    assert store.code_count(tenants.ti(TI_KEY), 4) == 16
     assert len(store.group_codes(tenants.ti(TI_KEY), last["id"])) == 6
 
 
@@ -646,7 +646,7 @@ def test_unusable_credentials_are_401_with_an_empty_body(client, authorization, 
 def test_nothing_is_created_without_credentials(client, store):
     assert_unauthorized(client.post(URL, json=EXAMPLE_REQUEST))
     assert_unauthorized(client.post(URL, json=EXAMPLE_REQUEST, headers={"Authorization": "Bearer "}))
-    assert store.code_count("", 8) == 0
+    assert store.code_count(tenants.ti(""), 8) == 0
     listed_groups = client.get(URL, headers={"Authorization": f"Bearer {TI_KEY}"}).json()
     assert listed_groups["pageInfo"]["total"] == 0
 
@@ -1034,7 +1034,7 @@ def test_rejected_requests(ti, store, body, raw, content_type, method, path, sta
     assert_json(response, status, {"errors": errors})
     # Nothing was stored.
     assert total(ti) == 0
-    assert store.code_count(TI_KEY, 8) == 0
+    assert store.code_count(tenants.ti(TI_KEY), 8) == 0
 
 
 @pytest.mark.parametrize(
@@ -1092,7 +1092,7 @@ def test_rejections_leave_earlier_groups_alone(ti, store):
         {"redemptionCodeGroups": [listed(kept)], "pageInfo": {"total": 1, "hasMore": False, "cursor": None}},
     )
     assert store.group_codes(tenants.ti(TI_KEY), kept["id"]) == codes_before
-    assert store.code_count(TI_KEY, 8) == 100
+    assert store.code_count(tenants.ti(TI_KEY), 8) == 100
 
 
 def test_ping(ti):

@@ -147,10 +147,11 @@ def _normal_content_type(scope: Scope) -> Scope:
 
 
 # No path of either vendor's contract comes near this (the longest, a Moltin code in a path,
-# is under 400 characters); a longer one is a 404 before fault rules, the journal's filters and
-# routing look at it, so that no request makes them walk a path of megabytes. (Control paths
-# are matched by no glob; a tenant too long is a 400 naming it.)
-MAX_PATH = 2048
+# is under 400 characters; an unknown id of thousands still gets the vendor's own 404); a
+# longer one is a 404 before fault rules and the journal's filters look at it, so that no
+# request makes them walk a path of megabytes. (Control paths are matched by no glob; a tenant
+# too long is a 400 naming it.)
+MAX_PATH = 8192
 
 
 class EncodedSlashes:
