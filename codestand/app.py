@@ -34,7 +34,10 @@ from codestand.http.validation import VALIDATOR_MAP
 from codestand.moltin.ratelimits import MoltinRateLimits
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
+from codestand.thoughtindustries import keys as ti_keys
 from codestand.thoughtindustries.catalog import DEFAULT_SEED, load_seed
+from codestand.thoughtindustries.conditional import ConditionalGet
+from codestand.thoughtindustries.ratelimits import RateLimits, TiState
 
 
 def create_app(settings: Settings | None = None, *, store: Storage | None = None, clock: Clock | None = None) -> DroppingApp:
@@ -50,6 +53,8 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     secrets = [settings.admin_token, *(secret for _, secret in settings.moltin_clients)]
     ttl = None if settings.tenant_ttl_seconds is None else timedelta(seconds=settings.tenant_ttl_seconds)
     clock = clock or (SharedClock(store) if store.shared else Clock())
+    # Per process, as the rate-limit windows are (README: with several workers each counts its own).
+    ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor")
     if store.shared:
         # One clock, one set of fault rules, one journal for every process on this store.
         services = Services(
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
             faults=SharedFaults(store, settings.fault_seed),
             metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
             tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
+            ti=ti,
         )
     else:
         services = Services(
@@ -74,6 +80,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
             faults=Faults(settings.fault_seed),
             metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
             tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
+            ti=ti,
         )
     app = DroppingApp(
         __name__,
@@ -106,6 +113,11 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # Inside CORS and the journal, so a 429 gets both.
     app.add_middleware(MoltinRateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, enforce=settings.rate_limits == "vendor")
+    # Inside CORS and the journal (so a 429 gets both), outside the error path (so every answer
+    # gets the quota headers).
+    app.add_middleware(RateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    # Inside the rate limits, so a 304 carries the quota headers too.
+    app.add_middleware(ConditionalGet, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_SWAGGER, limit=settings.max_body_bytes)
     app.add_middleware(EncodedSlashes, position=MiddlewarePosition.BEFORE_SWAGGER)
     # Faults act before security; `Prefer: code=` after security and validation. Both raise

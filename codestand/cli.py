@@ -69,6 +69,13 @@ def _seed(text: str) -> Path:
     return path
 
 
+def _keys_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"keys file {text!r} does not exist")
+    return path
+
+
 def _client(text: str) -> tuple[str, str]:
     client_id, sep, secret = text.partition(":")
     if not sep or not client_id or not secret:
@@ -235,6 +242,13 @@ def parser() -> argparse.ArgumentParser:
         default=_env("RATE_LIMITS", "off"),
         help="off: limits are counted and reported but never refuse; vendor: the vendors' documented limits answer 429 (CODESTAND_RATE_LIMITS; default off)",
     )
+    serve.add_argument(
+        "--ti-keys",
+        type=_keys_file,
+        default=_env("TI_KEYS"),
+        metavar="FILE",
+        help="YAML of Thought Industries keys, each naming its instance, role and plan (CODESTAND_TI_KEYS)",
+    )
     return top
 
 
@@ -265,6 +279,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         fault_seed=None if args.fault_seed is None else int(args.fault_seed),
         cors_origins=tuple(args.cors_origin if args.cors_origin is not None else _env_list("CORS_ORIGINS")),
         rate_limits=args.rate_limits,
+        ti_keys=args.ti_keys if args.ti_keys is None else Path(args.ti_keys),
         allowed_hosts=tuple(args.allowed_host if args.allowed_host is not None else _env_list("ALLOWED_HOSTS")),
         insecure_no_admin_token=args.insecure_no_admin_token,
         tenant_ttl_seconds=None if args.tenant_ttl is None else float(args.tenant_ttl),
@@ -360,6 +375,7 @@ def serve(settings: Settings) -> int:
     from codestand import logs
     from codestand.app import create_app
     from codestand.thoughtindustries.catalog import SeedError
+    from codestand.thoughtindustries.keys import KeysError
 
     if settings.workers > 1 and not shared_between_processes(settings.storage):
         raise SystemExit(
@@ -375,7 +391,7 @@ def serve(settings: Settings) -> int:
         # Also for several workers: the parent opens (creates, upgrades) the store once, so a
         # bad file or seed is reported here, plainly, before any worker starts.
         app = create_app(settings)
-    except (SeedError, StorageError) as exc:
+    except (SeedError, KeysError, StorageError) as exc:
         raise SystemExit(f"codestand: {exc}")
     # What the app built (parsed contracts, validators, routes) lives as long as the process:
     # keep it out of every garbage collection (a full one took 15 ms, a p99 spike). Requests

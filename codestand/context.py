@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the pipeline reads Services through this module; it imports
     from codestand.settings import Settings
     from codestand.storage.base import Storage
     from codestand.thoughtindustries.catalog import Seed
+    from codestand.thoughtindustries.ratelimits import TiState
 
 SCOPE_KEY = "codestand.services"
 
@@ -35,6 +36,8 @@ class Services:
     faults: Faults
     tenants: Tenants
     metrics: Metrics | None = None
+    # Thought Industries' keys, rate-limit windows and per-tenant limits.
+    ti: TiState | None = None
 
 
 def services_of(scope: dict[str, Any]) -> Services:

@@ -46,6 +46,12 @@ class Settings:
     fault_seed: int | None = None
     # Origins whose pages may call the vendor routes (CORS); empty: any origin.
     cors_origins: tuple[str, ...] = ()
+    # "off": vendor rate limits are counted and reported (headers) but never refuse a request;
+    # "vendor": they refuse over the documented limits (429). The control plane can turn them on
+    # or off for one tenant either way.
+    rate_limits: str = "off"
+    # A YAML or JSON file of Thought Industries keys: key -> instance, role and plan.
+    ti_keys: Path | None = None
     # Host names requests may name besides the loopback names and `host` (`*`: any). The
     # default is the name Starlette's in-process test client sends; `codestand serve` passes
     # only what `--allowed-host` gives, so a real server never answers to it unless asked.

@@ -19,6 +19,9 @@ from tests.test_promotions import VENDOR_EXAMPLE
 COURSE = "8f2a1c34-5b6d-4e7f-9a01-2b3c4d5e6f70"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 
+# Learners are UUIDs, as the vendor's event feed types `userId`.
+LEARNER_1 = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+LEARNERS = ("0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a")
 # A POST without a JSON body says it is no browser's (see control/cross_site.py).
 CONTROL_HEADERS = {"X-Codestand": "1"}
 
@@ -62,12 +65,12 @@ class TestRedemption:
     def test_redeem_counts_and_shows_in_the_event_feed(self, ti, clock):
         group = create_group(ti)
         code = codes_of(ti, group["id"])[1]["code"]
-        response = ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code.upper(), "userId": "learner-1"})
+        response = ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code.upper(), "userId": LEARNER_1})
         assert response.status_code == 201
         assert response.json() == {
             "code": code,
             "redemptionCodeGroupId": group["id"],
-            "userId": "learner-1",
+            "userId": LEARNER_1,
             "redeemedAt": "2025-03-01T12:00:00.000Z",
             "redeemedCodesCount": 1,
         }
@@ -80,7 +83,7 @@ class TestRedemption:
             "id": event["id"],
             "type": "redemptionCodeRedeem",
             "timestamp": "2025-03-01T12:00:00.000Z",
-            "userId": "learner-1",
+            "userId": LEARNER_1,
             "notifiableId": group["id"],
             "notifiableType": "redemptionCodeGroup",
             "redemptionCode": code,
@@ -98,8 +101,8 @@ class TestRedemption:
         group = create_group(ti, expirationDate="2025-02-01" if case == "expired" else None)
         code = "nosuchcode" if case == "unknown" else codes_of(ti, group["id"])[0]["code"]
         if case == "twice":
-            ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
-        response = ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
+            ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": LEARNER_1})
+        response = ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": LEARNER_1})
         assert response.status_code == status
         assert response.json() == {"errors": [{"status": status, "title": title, "detail": detail.format(code=code), "source": "code"}]}
         expected = 1 if case == "twice" else 0
@@ -110,8 +113,8 @@ class TestRedemption:
         other = create_group(ti, totalCodesCount=1)
         for n, entry in enumerate(codes_of(ti, group["id"])[:55]):
             clock.freeze(datetime(2025, 3, 1 + n // 30, tzinfo=timezone.utc))
-            ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": entry["code"], "userId": f"u{n % 2}"})
-        ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": codes_of(ti, other["id"])[0]["code"], "userId": "u0"})
+            ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": entry["code"], "userId": LEARNERS[n % 2]})
+        ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": codes_of(ti, other["id"])[0]["code"], "userId": LEARNERS[0]})
         first = ti.get("/incoming/v2/events/redemptionCodeRedeem").json()["data"]["APIEvents"]
         assert (len(first["events"]), first["pageInfo"]["total"], first["pageInfo"]["hasMore"]) == (50, 56, True)
         second = ti.get(f"/incoming/v2/events/redemptionCodeRedeem?cursor={first['pageInfo']['cursor']}").json()["data"]["APIEvents"]
@@ -120,10 +123,19 @@ class TestRedemption:
         def total(query: str) -> int:
             return ti.get(f"/incoming/v2/events/redemptionCodeRedeem?{query}").json()["data"]["APIEvents"]["pageInfo"]["total"]
 
-        assert total("userId=u1") == 27
+        assert total(f"userId={LEARNERS[1]}") == 27
+        # A UUID in upper case names the same learner.
+        assert total(f"userId={LEARNERS[1].upper()}") == 27
         assert total(f"notifiableId={other['id']}") == 1
         assert total("startDate=2025-03-02") == 26
-        assert total("startDate=2025-03-01&endDate=2025-03-02T00:00:00Z") == 30
+        # Both ends are inclusive: "on or after", "on or before" (vendor page "List redemptionCodeRedeem").
+        assert total("startDate=2025-03-01&endDate=2025-03-02T00:00:00Z") == 56
+        assert total("endDate=2025-03-01T23:59:59.999Z") == 30
+        # A date-only endDate is the whole of that day.
+        assert total("endDate=2025-03-01") == 30
+        # Unix milliseconds, as the REST overview says dates are: 2025-03-02T00:00:00Z.
+        assert total("startDate=1740873600000") == 26
+        assert total("endDate=1740873599999") == 30
 
     def test_event_feed_bad_dates_and_cursor(self, ti):
         response = ti.get("/incoming/v2/events/redemptionCodeRedeem?startDate=yesterday")
@@ -231,7 +243,7 @@ def test_reset_one_tenant_or_all(ti, client):
 def test_snapshot_round_trip(ti, client, clock):
     group = create_group(ti, expirationDate="2026-01-01", client="0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b")
     code = codes_of(ti, group["id"])[0]["code"]
-    ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"})
+    ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": LEARNER_1})
     snapshot = ti.get(f"/__codestand/tenants/{TI_KEY}/snapshot").json()
     before = (ti.get("/incoming/v2/redemptionCodes").json(), codes_of(ti, group["id"]), ti.get("/incoming/v2/events/redemptionCodeRedeem").json())
     ti.post(f"/__codestand/tenants/{TI_KEY}/reset", headers=CONTROL_HEADERS)
@@ -335,7 +347,7 @@ def test_a_snapshot_date_without_offset_is_utc(ti):
     assert ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").json()["expirationDate"] == "2030-01-01T00:00:00.000Z"
     # Kept as sent, it was compared with the clock's aware time: a 500.
     code = codes_of(ti, group["id"])[0]["code"]
-    assert ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": "u"}).status_code == 201
+    assert ti.post(f"/__codestand/tenants/{TI_KEY}/redemptions", json={"code": code, "userId": LEARNER_1}).status_code == 201
 
 
 TOO_BIG = 10**20  # more than a 64-bit integer: SQLite cannot hold it
@@ -415,6 +427,7 @@ class TestAdminToken:
         succeed: (operation, method, path, JSON body)."""
         ti = {"Authorization": "Bearer t-key"}
         group = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 2}, headers=ti).json()
+        doomed = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 1}, headers=ti).json()
         moltin = {"Authorization": f"Bearer {token_for(client, 't-store')}"}
         promotion = client.post("/v2/promotions", json=PROMOTION, headers=moltin).json()["data"]
         added = client.post(
@@ -438,7 +451,16 @@ class TestAdminToken:
             ("POST /tenants/{tenant}/catalog", "POST", "/tenants/t-key/catalog", course),
             ("PUT /tenants/{tenant}/catalog", "PUT", "/tenants/t-key/catalog", course),
             ("GET /tenants/{tenant}/redemption-code-groups/{id}/codes", "GET", f"/tenants/t-key/redemption-code-groups/{group['id']}/codes", None),
-            ("POST /tenants/{tenant}/redemptions", "POST", "/tenants/t-key/redemptions", {"code": code, "userId": "u"}),
+            ("POST /tenants/{tenant}/redemptions", "POST", "/tenants/t-key/redemptions", {"code": code, "userId": LEARNER_1}),
+            ("POST /tenants/{tenant}/redemption-code-groups", "POST", "/tenants/t-key/redemption-code-groups",
+             {"label": "Uploaded", "codes": ["admin-gate-1"], "courses": [COURSE]}),
+            ("POST /tenants/{tenant}/redemption-code-groups/{id}/added-codes", "POST",
+             f"/tenants/t-key/redemption-code-groups/{group['id']}/added-codes", {"count": 1}),
+            ("PUT /tenants/{tenant}/redemption-code-groups/{id}/gift", "PUT",
+             f"/tenants/t-key/redemption-code-groups/{group['id']}/gift", {"gift": True}),
+            ("DELETE /tenants/{tenant}/redemption-code-groups/{id}", "DELETE", f"/tenants/t-key/redemption-code-groups/{doomed['id']}", None),
+            ("GET /tenants/{tenant}/rate-limits", "GET", "/tenants/t-key/rate-limits", None),
+            ("PUT /tenants/{tenant}/rate-limits", "PUT", "/tenants/t-key/rate-limits", {"plan": "standard"}),
             ("POST /tenants/{tenant}/promotion-code-uses", "POST", "/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
             ("PUT /moltin/tenants/{tenant}/promotion-jobs-hold", "PUT", "/moltin/tenants/t-other/promotion-jobs-hold", {"hold": False}),
             ("GET /tenants/{tenant}/snapshot", "GET", "/tenants/t-key/snapshot", None),

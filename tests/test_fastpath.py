@@ -197,7 +197,7 @@ def test_group_lists_are_the_bytes_json_dumps_gives(ti):
 
     assert [g["redeemedCodesCount"] for g in check()["redemptionCodeGroups"]] == [0, 0]
     code = ti.get(f"/__codestand/tenants/ti-test-key/redemption-code-groups/{first}/codes").json()["codes"][0]["code"]
-    assert ti.post("/__codestand/tenants/ti-test-key/redemptions", json={"code": code, "userId": "u"}).status_code == 201
+    assert ti.post("/__codestand/tenants/ti-test-key/redemptions", json={"code": code, "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"}).status_code == 201
     assert [g["redeemedCodesCount"] for g in check()["redemptionCodeGroups"]] == [1, 0]
     assert check()["pageInfo"] == {"total": 2, "hasMore": False, "cursor": None}
     assert ti.get("/incoming/v2/redemptionCodes?query=nothing").json()["redemptionCodeGroups"] == []

@@ -94,7 +94,8 @@ def test_bad_rules_are_refused(client, rule, error):
     ("status", "body"),
     [
         (503, {"errors": ["Service unavailable."]}),
-        (429, {"errors": ["Too many requests."]}),
+        # The rate-limits page's own 429 body; a forced one names a whole window.
+        (429, {"error": "rate_limit_exceeded", "message": "Request rate limit reached. Retry after 60 seconds.", "retryAfter": 60}),
         (500, {"errors": ["Internal server error."]}),
         (404, {"errors": ["Not found."]}),
         (422, {"errors": ["The request breaks a rule."]}),
@@ -107,6 +108,10 @@ def test_a_forced_status_comes_in_thought_industries_shape(client, status, body)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
     assert response.json() == body
+    # The status-codes and rate-limits pages: a 429 and a 503 carry Retry-After.
+    assert response.headers.get("retry-after") == {429: "60", 503: "30"}.get(status)
+    # And every response the quota headers (vendor page "Rate limits").
+    assert response.headers["x-ratelimit-limit"] == "120"
 
 
 def test_a_forced_401_has_thought_industries_empty_body(client):

@@ -90,7 +90,7 @@ def seed(client: httpx.Client) -> State:
     _ok(client.post(f"{CONTROL}/tenants/{TI_KEY}/catalog", json={"courses": [{"id": "c-1", "title": "Course one"}]}, headers=admin), 200)
     group = _ok(client.post("/incoming/v2/redemptionCodes", json=GROUP, headers=ti), 201)["id"]
     codes = [c["code"] for c in _ok(client.get(f"{CONTROL}/tenants/{TI_KEY}/redemption-code-groups/{group}/codes", headers=admin), 200)["codes"]]
-    _ok(client.post(f"{CONTROL}/tenants/{TI_KEY}/redemptions", json={"code": codes[0], "userId": "learner-1"}, headers=admin), 201)
+    _ok(client.post(f"{CONTROL}/tenants/{TI_KEY}/redemptions", json={"code": codes[0], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"}, headers=admin), 201)
     form = {"grant_type": "client_credentials", "client_id": STORE, "client_secret": "secret"}
     token = _ok(client.post("/oauth/access_token", data=form), 200)["access_token"]
     moltin = {"Authorization": f"Bearer {token}"}

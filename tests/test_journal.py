@@ -65,7 +65,15 @@ def test_a_thought_industries_request_is_recorded_whole(client, clock):
                 "truncated": False,
             },
             "response": {
-                "headers": {"content-type": "application/json", "content-length": created.headers["content-length"], "vary": "Origin"},
+                "headers": {
+                    "content-type": "application/json",
+                    "content-length": created.headers["content-length"],
+                    # The rate-limits page's headers, on every Thought Industries response.
+                    "x-ratelimit-limit": "120",
+                    "x-ratelimit-remaining": "119",
+                    "x-ratelimit-reset": str(int(datetime(2025, 5, 10, 15, 26, tzinfo=timezone.utc).timestamp())),
+                    "vary": "Origin",
+                },
                 "body": created.json(),
                 "truncated": False,
             },

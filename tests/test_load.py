@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,7 @@ class Client:
             if exported is not None:
                 codes = [c["code"] for c in exported.json()["codes"]]
                 self.out.group_codes[self.key][group] = codes
-                redeemed = await self.call("POST", f"{control}/redemptions", (201,), json={"code": codes[0], "userId": tag})
+                redeemed = await self.call("POST", f"{control}/redemptions", (201,), json={"code": codes[0], "userId": str(uuid.uuid5(uuid.NAMESPACE_URL, tag))})
                 if redeemed is not None:
                     self.out.redeemed[self.key].add(codes[0])
         await self.call("GET", "/incoming/v2/ping", (200,), headers=self.ti)

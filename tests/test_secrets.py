@@ -159,9 +159,9 @@ def drive(s: Session) -> None:
     generated = s.control("GET /tenants/{tenant}/redemption-code-groups/{id}/codes", codes_path).json()["codes"]
     s.control("GET /tenants/{tenant}/redemption-code-groups/{id}/codes", f"{codes_path}?format=csv")
     s.control("GET /tenants/{tenant}/redemption-code-groups/{id}/codes", f"/tenants/{KEY}/redemption-code-groups/missing/codes")
-    s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": generated[0]["code"], "userId": "learner"})
-    s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": generated[0]["code"], "userId": "learner"})
-    s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": "nosuchcode", "userId": "learner"})
+    s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": generated[0]["code"], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
+    s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": generated[0]["code"], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
+    s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": "nosuchcode", "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
     s.control("POST /tenants/{tenant}/promotion-code-uses", f"/tenants/{CLIENT}/promotion-code-uses", json={"code": "SUMMER"})
     s.control("POST /tenants/{tenant}/promotion-code-uses", f"/tenants/{CLIENT}/promotion-code-uses", json={"code": "NOPE"})
     for tenant in (KEY, CLIENT):

@@ -88,7 +88,7 @@ def test_a_write_that_waits_too_long_for_the_lock_is_a_503_in_each_vendors_shape
         assert (refused.status_code, refused.json()) == (503, ti_message(reason))
         refused = client.post("/v2/promotions", headers=moltin, json=LASTING_PROMOTION)
         assert (refused.status_code, refused.json()) == (503, moltin_message(reason))
-        refused = client.post(f"/__codestand/tenants/{KEY}/redemptions", json={"code": codes[0]["code"], "userId": "u"})
+        refused = client.post(f"/__codestand/tenants/{KEY}/redemptions", json={"code": codes[0]["code"], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
         assert (refused.status_code, refused.json()["errors"][0]["detail"]) == (503, moltin_message(reason)["errors"][0]["detail"])
         # Reads do not need the lock.
         assert client.get(f"/incoming/v2/redemptionCodes/{group['id']}", headers=ti).json()["redeemedCodesCount"] == 0
@@ -97,7 +97,7 @@ def test_a_write_that_waits_too_long_for_the_lock_is_a_503_in_each_vendors_shape
 
         assert client.post("/incoming/v2/redemptionCodes", headers=ti, json=GROUP).status_code == 201
         assert client.post("/v2/promotions", headers=moltin, json=LASTING_PROMOTION).status_code == 201
-        redeemed = client.post(f"/__codestand/tenants/{KEY}/redemptions", json={"code": codes[0]["code"], "userId": "u"})
+        redeemed = client.post(f"/__codestand/tenants/{KEY}/redemptions", json={"code": codes[0]["code"], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
         assert redeemed.status_code == 201
     # One line for the operator each time, no traceback.
     warnings = [r for r in caplog.records if r.name == "codestand.errors"]
@@ -135,7 +135,7 @@ def _writes(http: httpx.Client, ti: dict, moltin: dict, promotion: str, code: st
         ("codes", http.post(f"/v2/promotions/{promotion}/codes", headers=moltin, json=codes_body("LATER-1", "LATER-2"))),
         ("delete code", http.delete(f"/v2/promotions/{promotion}/codes/KEPT-2", headers=moltin)),
         ("token", http.post("/oauth/access_token", data={"grant_type": "implicit", "client_id": STORE})),
-        ("redemption", http.post(f"/__codestand/tenants/{KEY}/redemptions", json={"code": code, "userId": "learner"})),
+        ("redemption", http.post(f"/__codestand/tenants/{KEY}/redemptions", json={"code": code, "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})),
         ("use", http.post(f"/__codestand/tenants/{STORE}/promotion-code-uses", json={"code": "KEPT-1"})),
     ]
 

@@ -107,7 +107,7 @@ def world(client, store, clock) -> World:
     assert created.status_code == 201, created.text
     w.group = created.json()
     w.codes = store.group_codes(tenants.ti(A_KEY), w.group["id"])
-    redeemed = client.post(f"/__codestand/tenants/{A_KEY}/redemptions", json={"code": w.codes[0], "userId": "learner-a"})
+    redeemed = client.post(f"/__codestand/tenants/{A_KEY}/redemptions", json={"code": w.codes[0], "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
     assert redeemed.status_code == 201, redeemed.text
 
     created = client.post("/v2/promotions", json=PROMOTION, headers=w.a_moltin)
@@ -163,7 +163,7 @@ def get_group(w: World) -> None:
 
 
 def redemption_events(w: World) -> None:
-    for query in ("", f"?notifiableId={w.group['id']}", "?userId=learner-a", "?startDate=2000-01-01"):
+    for query in ("", f"?notifiableId={w.group['id']}", "?userId=7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "?startDate=2000-01-01"):
         response = w.client.get(f"/incoming/v2/events/redemptionCodeRedeem{query}", headers=w.b_ti)
         answers(response, 200)
         feed = response.json()["data"]["APIEvents"]
@@ -346,7 +346,7 @@ def group_codes(w: World) -> None:
 
 def redeem(w: World) -> None:
     for code in w.codes:
-        response = w.client.post(f"{B}/redemptions", json={"code": code, "userId": "learner-b"})
+        response = w.client.post(f"{B}/redemptions", json={"code": code, "userId": "8d2e1f3a-4b5c-4d6e-9f7a-8b9c0d1e2f3a"})
         answers(response, 404)
         assert response.json()["errors"][0]["title"] == "Unknown code"
 
@@ -369,12 +369,38 @@ def import_snapshot(w: World) -> None:
     for a, b in ((A_KEY, B_KEY), (A_STORE, B_STORE)):
         copy = w.client.get(f"/__codestand/tenants/{a}/snapshot").json()
         answers(w.client.put(f"/__codestand/tenants/{b}/snapshot", json=copy), 204)
-    answers(w.client.post(f"{B}/redemptions", json={"code": w.codes[1], "userId": "learner-b"}), 201)
+    answers(w.client.post(f"{B}/redemptions", json={"code": w.codes[1], "userId": "8d2e1f3a-4b5c-4d6e-9f7a-8b9c0d1e2f3a"}), 201)
     answers(w.client.post(f"/__codestand/tenants/{B_STORE}/promotion-code-uses", json={"code": "A-CODE-2"}), 201)
     answers(w.client.post(f"/__codestand/tenants/{B_STORE}/promotion-code-uses", json={"code": "A-CODE-1"}), 201)
     copied = w.client.get(f"/incoming/v2/redemptionCodes/{w.group['id']}", headers=w.b_ti)
     assert copied.json()["redeemedCodesCount"] == 2
     answers(w.client.delete(f"/v2/promotions/{w.promotion['id']}", headers=w.b_moltin), 204)
+
+
+GROUP_GONE = {"errors": [{"status": 404, "title": "Not Found", "detail": "No redemption code group with this id for this tenant"}]}
+
+
+def upload_group(w: World) -> None:
+    # A's codes are A's: B may upload the same strings as its own.
+    answers(w.client.post(f"{B}/redemption-code-groups", json={"label": "B's", "codes": [w.codes[1]], "bundles": [A_BUNDLE]}), 201)
+
+
+def add_group_codes(w: World) -> None:
+    answers(w.client.post(f"{B}/redemption-code-groups/{w.group['id']}/added-codes", json={"count": 1}), 404, GROUP_GONE)
+
+
+def set_gift(w: World) -> None:
+    answers(w.client.put(f"{B}/redemption-code-groups/{w.group['id']}/gift", json={"gift": True}), 404, GROUP_GONE)
+
+
+def delete_group(w: World) -> None:
+    answers(w.client.delete(f"{B}/redemption-code-groups/{w.group['id']}"), 404, GROUP_GONE)
+
+
+def rate_limits(w: World) -> None:
+    answers(w.client.put(f"{B}/rate-limits", json={"enforced": True, "plan": "enterprise"}), 200)
+    answers(w.client.get(f"/__codestand/tenants/{A_KEY}/rate-limits"), 200, {"enforced": False, "plan": "standard"})
+    answers(w.client.get(f"{B}/rate-limits"), 200, {"enforced": True, "plan": "enterprise"})
 
 
 # The same through the routes that name the vendor.
@@ -422,6 +448,12 @@ def hold_jobs(w: World) -> None:
 
 
 CONTROL: dict[str, Callable[[World], None]] = {
+    "POST /tenants/{tenant}/redemption-code-groups": upload_group,
+    "POST /tenants/{tenant}/redemption-code-groups/{id}/added-codes": add_group_codes,
+    "PUT /tenants/{tenant}/redemption-code-groups/{id}/gift": set_gift,
+    "DELETE /tenants/{tenant}/redemption-code-groups/{id}": delete_group,
+    "GET /tenants/{tenant}/rate-limits": rate_limits,
+    "PUT /tenants/{tenant}/rate-limits": rate_limits,
     "POST /thoughtindustries/tenants/{tenant}/reset": lambda w: answers(w.client.post(f"{TI_B}/reset", headers=CONTROL_HEADERS), 204),
     "GET /thoughtindustries/tenants/{tenant}/catalog": ti_get_catalog,
     "POST /thoughtindustries/tenants/{tenant}/catalog": lambda w: answers(

@@ -36,6 +36,8 @@ async def reset_all() -> tuple[None, int]:
     s.store.reset()
     s.tenants.forget()
     s.clock.reset()
+    if s.ti is not None:
+        s.ti.reset()
     return None, 204
 
 

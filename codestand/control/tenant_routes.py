@@ -78,7 +78,8 @@ async def ti_group_codes(tenant: str, id: str, format: str = "json"):
 
 async def ti_redeem(tenant: str, body: dict) -> tuple[dict, int]:
     s = current()
-    group, event = redemptions.redeem(s.store, s.clock, tenants.ti(tenant), body["code"], body["userId"])
+    # The learner is a UUID (the vendor's feed types userId so), kept in lower case.
+    group, event = redemptions.redeem(s.store, s.clock, tenants.ti(tenant), body["code"], body["userId"].lower())
     return {
         "code": event.code,
         "redemptionCodeGroupId": group.id,
@@ -136,6 +137,9 @@ def reset(*keys: str) -> None:
     for key in keys:
         s.store.reset(key)
         s.tenants.forget(key)
+        vendor, name = tenants.split(key)
+        if vendor == tenants.THOUGHT_INDUSTRIES and s.ti is not None:
+            s.ti.reset(name)  # its rate-limit settings (thoughtindustries.ratelimits)
 
 
 def restore(body: dict, ti: str | None, moltin: str | None) -> None:

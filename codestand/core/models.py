@@ -33,6 +33,13 @@ class RedemptionGroup:
     bundles: tuple[CatalogItem, ...] = ()
     licenses: tuple[CatalogItem, ...] = ()
     redeemed_codes: int = 0
+    # Codes the admin uploaded rather than generated, and the admin UI's gift groups (support
+    # article "Managing Learners with Redemption Codes"); both shown by get and list.
+    uploaded: bool = False
+    gift: bool = False
+    # The store's creation order, set when the group is stored: the tie-break of every sort and
+    # part of a list cursor's position. Bookkeeping, not part of what a group is.
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,8 @@ class RedemptionEvent:
     group_id: str
     user_id: str
     occurred_at: datetime
+    # The store's order of recording, set when the event is stored: the feed's tie-break.
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

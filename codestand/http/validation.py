@@ -144,7 +144,20 @@ class ParamsValidator(ParameterValidator):
         if not may_have_problems(schema, value):
             return []
         errors = list(_cached_validator(schema).iter_errors(value))
-        return [Problem("parameter", name, {"message": errors[0].message})] if errors else []
+        if not errors:
+            return []
+        # The validator's own sentence, and what a vendor needs to say it in its words: which
+        # rule failed, its limit, the formats the parameter may take.
+        error = errors[0]
+        params: dict[str, t.Any] = {"message": error.message, "rule": error.validator}
+        if error.validator == "anyOf":
+            formats = [b.get("format") or b.get("x-format") for b in error.validator_value if isinstance(b, dict)]
+            params["format"] = "|".join(f for f in formats if f)
+        elif error.validator == "format":
+            params["format"] = error.validator_value
+        elif not isinstance(error.validator_value, (dict, list)):
+            params["limit"] = error.validator_value
+        return [Problem("parameter", name, params)]
 
 
 _validators: dict[int, tuple[dict, Draft4Validator]] = {}

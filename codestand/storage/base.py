@@ -9,6 +9,7 @@ tenant.
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -25,6 +26,24 @@ from codestand.core.models import (
 )
 
 CATALOG_KINDS = ("courses", "bundles", "licenses", "learningPaths", "clients")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPosition:
+    """Where a page of groups starts: just after a group with these values, whichever the sort.
+
+    A list cursor carries every sort key of the last group it showed, so a position is one in
+    every order at once (the sort and query of the next request need not match the previous
+    one's), and it stays a position when that group is deleted or changes meanwhile.
+    `label` is the first 96 bytes of the UTF-8 of the case-folded label, the key labels sort by:
+    byte order is code-point order, as in both stores, and a cursor's bytes need not be valid
+    UTF-8 to have a place in it.
+    """
+
+    seq: int
+    total: int
+    redeemed: int
+    label: bytes
 
 
 class CodesTaken(Exception):
@@ -145,6 +164,54 @@ class Storage(abc.ABC):
         group_id: str | None = None,
     ) -> Page:
         """Events in the order they happened, `start <= occurred_at < end`."""
+
+    # Thought Industries keyset pages, uploaded codes, gifts (issue 14) ------------------------
+    @abc.abstractmethod
+    def group_page(
+        self,
+        tenant: str,
+        *,
+        query: str | None,
+        sort: str | None,
+        descending: bool,
+        after: GroupPosition | None,
+        limit: int,
+    ) -> Page:
+        """Up to `limit` groups whose label contains `query` (any case) that come after `after`
+        in the order of `sort` (`label`: the case-folded label's first 96 UTF-8 bytes; `totalCodesCount`;
+        `redeemedCodesCount`; None: creation), ties by creation order whichever the direction;
+        `total` counts every match of `query`, wherever the position. Groups carry their `seq`.
+        """
+
+    @abc.abstractmethod
+    def event_page(
+        self,
+        tenant: str,
+        *,
+        after: tuple[datetime, int] | None,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+    ) -> Page:
+        """Up to `limit` events after the position `(occurred_at, seq)`, ordered by
+        `(occurred_at, seq)`, with `start <= occurred_at <= end` (both inclusive); `total`
+        counts every event of the filters, wherever the position. Events carry their `seq`."""
+
+    @abc.abstractmethod
+    def add_group_codes(self, tenant: str, group_id: str, codes: list[str], *, uploaded: bool) -> RedemptionGroup | None:
+        """Add codes to a group, raising its `totalCodesCount` (and marking it `uploaded` if
+        asked), at once; None if there is no such group. Raises `CodesTaken` (and writes
+        nothing) if any code is used in the tenant already or twice in `codes`."""
+
+    @abc.abstractmethod
+    def set_group_gift(self, tenant: str, group_id: str, gift: bool) -> RedemptionGroup | None:
+        """Mark a group as a gift group or not; None if there is no such group."""
+
+    @abc.abstractmethod
+    def delete_group(self, tenant: str, group_id: str) -> bool:
+        """Delete a group and its codes (its redemption events stay); False if there was none."""
 
     # Moltin tokens ---------------------------------------------------------------------
     @abc.abstractmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from codestand.core.models import (
 )
 from codestand.moltin.tokens import LIFETIME
 from codestand.storage.base import (
+    GroupPosition,
     CATALOG_KINDS,
     AlreadyUsed,
     CodesTaken,
@@ -33,6 +35,21 @@ _SORT_KEYS = {
     "label": lambda g: (g.label.casefold(), g.label),
     "totalCodesCount": lambda g: g.total_codes,
     "redeemedCodesCount": lambda g: g.redeemed_codes,
+}
+
+
+# Each sort's key of a group, and the same key of a cursor's position (`GroupPosition`).
+_KEYSET = {
+    None: lambda g: g.seq,
+    "label": lambda g: g.label.casefold().encode()[:96],  # thoughtindustries.cursors.LABEL_KEY_BYTES
+    "totalCodesCount": lambda g: g.total_codes,
+    "redeemedCodesCount": lambda g: g.redeemed_codes,
+}
+_POSITION_KEY = {
+    None: lambda p: p.seq,
+    "label": lambda p: p.label,
+    "totalCodesCount": lambda p: p.total,
+    "redeemedCodesCount": lambda p: p.redeemed,
 }
 
 
@@ -66,6 +83,8 @@ class MemoryStorage(Storage):
         # One lock for the whole store: every operation is short, and a check-then-write
         # (codes unique within a tenant) must not interleave with another writer.
         self._lock = threading.RLock()
+        # Creation order of groups and events, across tenants and resets, as SQLite's rowids.
+        self._seq = itertools.count(1)
 
     def _stored(self, count: int) -> None:
         """Stored records live until a reset, yet a full collection walks every one of them: on a
@@ -117,6 +136,7 @@ class MemoryStorage(Storage):
             clash = {code for code in codes if code in state.codes}
             if clash or len(set(codes)) != len(codes):
                 raise CodesTaken(clash or {c for c, n in Counter(codes).items() if n > 1})
+            group = replace(group, seq=next(self._seq))
             state.groups[group.id] = group
             state.group_codes[group.id] = tuple(codes)
             state.codes.update((code, group.id) for code in codes)
@@ -172,7 +192,7 @@ class MemoryStorage(Storage):
             group = replace(group, redeemed_codes=group.redeemed_codes + 1)
             state.groups[group.id] = group
             state.redeemed.add(event.code)
-            state.events.append(event)
+            state.events.append(replace(event, seq=next(self._seq)))
             return group
 
     def redeemed_codes(self, tenant: str, group_id: str) -> set[str]:
@@ -204,6 +224,97 @@ class MemoryStorage(Storage):
             and (group_id is None or e.group_id == group_id)
         ]
         return Page(items=events[offset : offset + limit], total=len(events))
+
+    # Keyset pages, uploaded codes, gifts (issue 14) -------------------------------------------
+    def group_page(
+        self,
+        tenant: str,
+        *,
+        query: str | None,
+        sort: str | None,
+        descending: bool,
+        after: GroupPosition | None,
+        limit: int,
+    ) -> Page:
+        with self._lock:
+            groups = list(self._tenants[tenant].groups.values()) if tenant in self._tenants else []
+        if query:
+            needle = query.casefold()
+            groups = [g for g in groups if needle in g.label.casefold()]
+        key = _KEYSET[sort]
+        # Creation order first; the sort is stable (also reversed), so ties keep it.
+        ordered = sorted(sorted(groups, key=lambda g: g.seq), key=key, reverse=descending)
+        if after is not None:
+            mark = _POSITION_KEY[sort](after)
+            if descending:
+                ordered = [g for g in ordered if key(g) < mark or (key(g) == mark and g.seq > after.seq)]
+            else:
+                ordered = [g for g in ordered if (key(g), g.seq) > (mark, after.seq)]
+        return Page(items=ordered[:limit], total=len(groups))
+
+    def event_page(
+        self,
+        tenant: str,
+        *,
+        after: tuple[datetime, int] | None,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+    ) -> Page:
+        with self._lock:
+            events = list(self._tenants[tenant].events) if tenant in self._tenants else []
+        events = sorted(
+            (
+                e
+                for e in events
+                if (start is None or e.occurred_at >= start)
+                and (end is None or e.occurred_at <= end)
+                and (user_id is None or e.user_id == user_id)
+                and (group_id is None or e.group_id == group_id)
+            ),
+            key=lambda e: (e.occurred_at, e.seq),
+        )
+        later = events if after is None else [e for e in events if (e.occurred_at, e.seq) > after]
+        return Page(items=later[:limit], total=len(events))
+
+    def add_group_codes(self, tenant: str, group_id: str, codes: list[str], *, uploaded: bool) -> RedemptionGroup | None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            group = state.groups.get(group_id) if state else None
+            if group is None:
+                return None
+            clash = {code for code in codes if code in state.codes}
+            if clash or len(set(codes)) != len(codes):
+                raise CodesTaken(clash or {c for c in codes if codes.count(c) > 1})
+            group = replace(group, total_codes=group.total_codes + len(codes), uploaded=group.uploaded or uploaded)
+            state.groups[group_id] = group
+            state.group_codes[group_id] = (*state.group_codes.get(group_id, ()), *codes)
+            state.codes.update((code, group_id) for code in codes)
+            for code in codes:
+                state.codes_by_length[len(code)] += 1
+            return group
+
+    def set_group_gift(self, tenant: str, group_id: str, gift: bool) -> RedemptionGroup | None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            group = state.groups.get(group_id) if state else None
+            if group is None:
+                return None
+            group = state.groups[group_id] = replace(group, gift=gift)
+            return group
+
+    def delete_group(self, tenant: str, group_id: str) -> bool:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            if state is None or state.groups.pop(group_id, None) is None:
+                return False
+            for code in state.group_codes.pop(group_id, ()):
+                del state.codes[code]
+                state.redeemed.discard(code)
+                state.codes_by_length[len(code)] -= 1
+            return True
 
     def save_token(self, token: Token) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ from connexion.lifecycle import ConnexionRequest
 
 from codestand.context import services_of
 from codestand.core import tenants
+from codestand.core.errors import Forbidden, Problem
 from codestand.http.auth import authorizations
 
 # The control plane names a tenant in its paths in at most 500 characters.
@@ -19,7 +20,8 @@ MAX_KEY_LENGTH = 500
 
 def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None:
     """Any non-empty API key of at most 500 characters names its own tenant, unless
-    `--ti-api-key` lists the keys."""
+    `--ti-api-key` lists the keys or `--ti-keys` declares them (each naming its instance and
+    role, see `keys`)."""
     key = token.strip()
     # Several Authorization headers are no credential: which one would count is a guess (and
     # the order a proxy puts them in); HTTP lets a non-list header be sent once.
@@ -30,9 +32,21 @@ def thought_industries_key(token: str, request: ConnexionRequest) -> dict | None
     if len(key) > MAX_KEY_LENGTH:
         return None
     services = services_of(request.scope)
+    declared = services.ti.keys if services.ti is not None else {}
     allowed = services.settings.ti_api_keys
-    if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
+    found = next((k for name, k in declared.items() if hmac.compare_digest(key.encode(), name.encode())), None)
+    if found is not None:
+        # A declared key opens its instance, as far as its role lets it (vendor page
+        # "Authentication"; 403 "check the role assigned to your API key": "Status codes").
+        method = request.scope["method"]
+        if not found.allows(method):
+            operation = f"{method} {request.scope['path']}"
+            raise Forbidden(Problem("forbidden_role", params={"role": found.role, "operation": operation}))
+        name = found.instance
+    elif (declared or allowed) and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
         return None
-    tenant = tenants.ti(key)
+    else:
+        name = key
+    tenant = tenants.ti(name)
     services.tenants.use(tenant)
     return {"sub": tenant}

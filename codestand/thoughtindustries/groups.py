@@ -10,12 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from codestand.core import cursors
 from codestand.core.clock import Clock, instant, iso_millis
 from codestand.core.errors import Conflict, NotFound, Problem, RuleViolation
 from codestand.core.models import CatalogItem, Page, RedemptionGroup
 from codestand.storage.base import CodesTaken, Storage
-from codestand.thoughtindustries import catalog, codes
+from codestand.thoughtindustries import cursors, catalog, codes
 
 PAGE_SIZE = 50  # the vendor's list page size [doc]
 _ATTEMPTS = 5
@@ -31,6 +30,38 @@ def create(
     strict_catalog: bool,
     max_codes: int | None = None,
 ) -> RedemptionGroup:
+    length, count = body["codeLength"], body["totalCodesCount"]
+    group = record(store, clock, seed, tenant, body, code_length=length, total_codes=count, strict_catalog=strict_catalog)
+    if max_codes is not None and stored_codes(store, tenant) + count > max_codes:
+        raise RuleViolation(Problem("tenant_code_limit", "totalCodesCount", {"limit": max_codes}))
+    for _ in range(_ATTEMPTS):
+        used = store.code_count(tenant, length)
+        available = codes.space(length) - used
+        if count > available:
+            raise RuleViolation(Problem("rule:code_space", "codeLength", {"available": available, "length": length}))
+        drawn = codes.draw(count, length, used, lambda batch: store.codes_taken(tenant, batch))
+        try:
+            store.create_group(tenant, group, drawn)
+            return group
+        except CodesTaken:
+            continue  # another writer took some of these codes meanwhile: draw again
+    raise Conflict()
+
+
+def record(
+    store: Storage,
+    clock: Clock,
+    seed: catalog.Seed,
+    tenant: str,
+    body: dict[str, Any],
+    *,
+    code_length: int,
+    total_codes: int,
+    strict_catalog: bool,
+    uploaded: bool = False,
+    gift: bool = False,
+) -> RedemptionGroup:
+    """A new group's record from a create body's fields, its catalog items resolved."""
     # Every unknown id of every kind is reported at once, as the other rules are.
     unknown: list[Problem] = []
 
@@ -46,14 +77,11 @@ def create(
     client_item = (resolve("clients", [client]) or (None,))[0] if client else None
     if unknown:
         raise RuleViolation(*unknown)
-    length, count = body["codeLength"], body["totalCodesCount"]
-    if max_codes is not None and stored_codes(store, tenant) + count > max_codes:
-        raise RuleViolation(Problem("tenant_code_limit", "totalCodesCount", {"limit": max_codes}))
-    group = RedemptionGroup(
+    return RedemptionGroup(
         id=str(uuid.uuid4()),
         label=body["label"],
-        code_length=length,
-        total_codes=count,
+        code_length=code_length,
+        total_codes=total_codes,
         created_at=clock.now(),
         expiration_date=_answered(body, "expirationDate"),
         access_days=body.get("accessDays"),
@@ -63,19 +91,9 @@ def create(
         learning_paths=items["learningPaths"],
         bundles=items["bundles"],
         licenses=items["licenses"],
+        uploaded=uploaded,
+        gift=gift,
     )
-    for _ in range(_ATTEMPTS):
-        used = store.code_count(tenant, length)
-        available = codes.space(length) - used
-        if count > available:
-            raise RuleViolation(Problem("rule:code_space", "codeLength", {"available": available, "length": length}))
-        drawn = codes.draw(count, length, used, lambda batch: store.codes_taken(tenant, batch))
-        try:
-            store.create_group(tenant, group, drawn)
-            return group
-        except CodesTaken:
-            continue  # another writer took some of these codes meanwhile: draw again
-    raise Conflict()
 
 
 def stored_codes(store: Storage, tenant: str) -> int:
@@ -93,14 +111,15 @@ def get(store: Storage, tenant: str, group_id: str) -> RedemptionGroup:
 def list_page(
     store: Storage, tenant: str, *, cursor: str | None, query: str | None, sort: str | None
 ) -> tuple[Page, str | None]:
-    """One page of 50 and the cursor of the next page (None on the last)."""
-    offset = cursors.offset(cursor, "groups") if cursor else 0
+    """One page of 50 and the cursor of the next page (None on the last): keyset, see `cursors`."""
+    after = cursors.group_position(cursor) if cursor else None
     field, _, direction = (sort or "").partition(":")
-    page = store.list_groups(
-        tenant, query=query or None, sort=field or None, descending=direction == "desc", offset=offset, limit=PAGE_SIZE
+    page = store.group_page(
+        tenant, query=query or None, sort=field or None, descending=direction == "desc", after=after, limit=PAGE_SIZE + 1
     )
-    after = offset + len(page.items)
-    return page, (cursors.cursor(after, "groups") if after < page.total else None)
+    # One more than a page tells whether another page follows.
+    items, more = page.items[:PAGE_SIZE], len(page.items) > PAGE_SIZE
+    return Page(items=items, total=page.total), (cursors.group_cursor(items[-1]) if more else None)
 
 
 def _answered(body: dict[str, Any], field: str) -> str | None:

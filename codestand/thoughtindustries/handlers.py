@@ -7,7 +7,7 @@ import json
 from starlette.responses import Response
 
 from codestand.context import current
-from codestand.core.clock import instant, iso_millis
+from codestand.core.clock import iso_millis
 from codestand.core.models import CatalogItem, RedemptionGroup
 from codestand.thoughtindustries import groups, redemptions
 
@@ -55,7 +55,9 @@ def _listed_json(group: RedemptionGroup) -> str:
 
 
 def vendor_group(group: RedemptionGroup, listed: bool = False) -> dict:
-    """The group object in the vendor page's field order; get and list add `uploaded`, `gift`."""
+    """The group object in the vendor pages' field order. Get and list (vendor pages "Get
+    Redemption Code Group", "List Redemption Code Groups") put `uploaded` and `gift` after
+    `accessExpirationDate`; the create page's response has neither."""
     body = {
         "id": group.id,
         "label": group.label,
@@ -64,16 +66,15 @@ def vendor_group(group: RedemptionGroup, listed: bool = False) -> dict:
         "expirationDate": group.expiration_date,
         "accessDays": group.access_days,
         "accessExpirationDate": group.access_expiration_date,
-        "client": _named(group.client) if group.client else None,
-        "courses": [{"id": c.id, "title": c.name} for c in group.courses],
-        "learningPaths": [_named(i) for i in group.learning_paths],
-        "bundles": [_named(i) for i in group.bundles],
-        "licenses": [_named(i) for i in group.licenses],
     }
     if listed:
-        # Generated groups: codes were not uploaded, and none is a gift.
-        body["uploaded"] = False
-        body["gift"] = False
+        body["uploaded"] = group.uploaded
+        body["gift"] = group.gift
+    body["client"] = _named(group.client) if group.client else None
+    body["courses"] = [{"id": c.id, "title": c.name} for c in group.courses]
+    body["learningPaths"] = [_named(i) for i in group.learning_paths]
+    body["bundles"] = [_named(i) for i in group.bundles]
+    body["licenses"] = [_named(i) for i in group.licenses]
     return body
 
 
@@ -85,6 +86,7 @@ def _named(item: CatalogItem) -> dict:
 
 async def redemption_code_redeem(
     user: str,
+    kind: str | None = None,
     cursor: str | None = None,
     startDate: str | None = None,
     endDate: str | None = None,
@@ -95,10 +97,12 @@ async def redemption_code_redeem(
         current().store,
         user,
         cursor=cursor,
-        start=None if startDate is None else instant(startDate, "startDate"),
-        end=None if endDate is None else instant(endDate, "endDate"),
-        user_id=userId,
-        group_id=notifiableId,
+        start=None if startDate is None else redemptions.query_instant(startDate, "startDate", end=False),
+        end=None if endDate is None else redemptions.query_instant(endDate, "endDate", end=True),
+        kind=kind,
+        # A UUID in any case names the same user or group; they are kept in lower case.
+        user_id=userId and userId.lower(),
+        group_id=notifiableId and notifiableId.lower(),
     )
     return {
         "data": {

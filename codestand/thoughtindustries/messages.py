@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from codestand.core.errors import CodestandError, InvalidRequest
+from codestand.core.errors import CodestandError, InvalidRequest, Problem
 from codestand.core.messages import TYPE_WORDS, MessageTable
 from codestand.http.vendors import ErrorResponse
 
@@ -57,9 +57,18 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     # Query and path parameters.
     "duplicate_parameter": (MALFORMED, "{field} is sent more than once."),
     "required_parameter": (MALFORMED, "{field} is required."),
-    "parameter": (MALFORMED, "{field} is invalid: {message}."),
+    # A parameter that breaks its schema, by the rule it breaks (`render` picks the entry), in
+    # the vendor's words and naming the parameter, never the schema validator's sentence.
     ("parameter", "sort"): (MALFORMED, "sort must be label, totalCodesCount or redeemedCodesCount, then :asc or :desc."),
+    ("parameter:pattern", "cursor"): (MALFORMED, "cursor is not a cursor this server issued."),
+    ("parameter:maxLength", "cursor"): (MALFORMED, "cursor is not a cursor this server issued."),
+    "parameter:format": (MALFORMED, "{field} must be {format}."),
+    "parameter:minLength": (MALFORMED, "{field} must not be empty."),
+    "parameter:maxLength": (MALFORMED, "{field} can be at most {limit} characters."),
+    "parameter:pattern": (MALFORMED, "{field} is not well formed."),
+    "parameter": (MALFORMED, "{field} is not valid."),
     "invalid_cursor": (MALFORMED, "cursor is not a cursor this server issued."),
+    "invalid_events_cursor": (MALFORMED, "cursor is not a cursor this server issued."),
     # Everything else a route can answer.
     "not_found": (404, "Not found."),
     "group_not_found": (404, "Redemption code group not found."),
@@ -67,6 +76,9 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "unsupported_media_type": (415, "Content-Type must be application/json."),
     "payload_too_large": (413, "Request body is larger than {limit} bytes."),
     "forbidden": (403, "Forbidden."),
+    # The status-codes page: 403 is "valid credentials but insufficient permissions: check the
+    # role assigned to your API key".
+    "forbidden_role": (403, "The role {role} assigned to this API key does not allow {operation}."),
     "conflict": (409, "Conflict."),
     "tenant_code_limit": (RULE, "totalCodesCount would take this tenant over {limit} stored codes (--tenant-max-codes)."),
     "too_many_tenants": (503, "The stand-in holds {limit} tenants, as many as it may (--max-tenants); try again once some are forgotten."),
@@ -76,7 +88,7 @@ MESSAGES: dict[str | tuple[str, str | None], tuple[int, str]] = {
     "internal": (500, "Internal server error."),
     "storage_unavailable": (503, "Storage is not available: {reason}. Nothing was changed; try again later."),
     # Asked for by a test (a fault rule, `Prefer: code=NNN`), never answered on their own.
-    "too_many_requests": (429, "Too many requests."),
+    "too_many_requests": (429, "Request rate limit reached. Retry after {retry_after} seconds."),  # [doc]
     "bad_gateway": (502, "Bad gateway."),
     "service_unavailable": (503, "Service unavailable."),
     "gateway_timeout": (504, "Gateway timeout."),
@@ -91,19 +103,53 @@ TABLE = MessageTable(
         "date": "an ISO 8601 date",
         "date-time": "an ISO 8601 date-time",
         "date|date-time": "an ISO 8601 date or date-time",
+        "unix-ms|date|date-time": "Unix milliseconds or an ISO 8601 date or date-time",
     },
 )
+
+
+# A forced 429 (a fault rule, `Prefer: code=429`) names no window: a whole minute. A 503: the
+# status-codes page says to "check the Retry-After header", without a figure.
+FORCED_RETRY_AFTER = 60
+UNAVAILABLE_RETRY_AFTER = 30
 
 
 def render(error: CodestandError) -> ErrorResponse:
     if error.status == 401:
         # The vendor answers an unauthenticated request with 401 and an empty body [doc].
         return ErrorResponse(401, b"", error.headers)
-    problems = TABLE.sorted(error.problems)
+    if error.status == 429:
+        return _rate_limited(error)
+    problems = TABLE.sorted(tuple(_by_rule(p) for p in error.problems))
     if isinstance(error, InvalidRequest):
         # 400 when anything is malformed, 422 when the body is well formed but breaks rules.
         status = min(TABLE.lookup(p)[1][0] for p in problems)
     else:
         status = error.status
     messages = list(dict.fromkeys(TABLE.fill(TABLE.lookup(p)[1][1], p) for p in problems))
-    return ErrorResponse(status, json.dumps({"errors": messages}).encode(), error.headers)
+    headers = dict(error.headers)
+    if status == 503:
+        headers.setdefault("Retry-After", str(UNAVAILABLE_RETRY_AFTER))
+    return ErrorResponse(status, json.dumps({"errors": messages}).encode(), headers)
+
+
+def _by_rule(problem: Problem) -> Problem:
+    """A parameter's problem under the entry of the rule it breaks, unless the parameter has an
+    entry of its own."""
+    if problem.key != "parameter" or ("parameter", problem.field) in TABLE.entries:
+        return problem
+    rule = problem.params.get("rule")
+    # A value none of the forms admits (`anyOf`) is a format problem too.
+    return Problem(f"parameter:{'format' if rule == 'anyOf' else rule}", problem.field, problem.params)
+
+
+def _rate_limited(error: CodestandError) -> ErrorResponse:
+    """The rate-limits page's 429: its own body, not `{"errors": [...]}`, and `Retry-After`."""
+    problem = error.problems[0]
+    retry_after = problem.params.get("retry_after", FORCED_RETRY_AFTER)
+    body = {
+        "error": "rate_limit_exceeded",
+        "message": TABLE.fill(MESSAGES["too_many_requests"][1], Problem("too_many_requests", params={"retry_after": retry_after})),
+        "retryAfter": retry_after,
+    }
+    return ErrorResponse(429, json.dumps(body).encode(), {**error.headers, "Retry-After": str(retry_after)})

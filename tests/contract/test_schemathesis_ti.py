@@ -13,6 +13,7 @@ of keys the first makes every request and the second replays the first one's rea
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 
@@ -20,7 +21,6 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 
-from codestand.core import cursors
 from codestand.spec import SPEC_DIR
 from tests.contract.conftest import (
     OWNER,
@@ -39,10 +39,15 @@ from tests.contract.conftest import (
 
 EXAMPLES = examples(50)
 
-# `format: cursor` / `events-cursor` in the spec: only a cursor the server issued for that list is
-# one, so valid data uses those.
-for fmt, kind in (("cursor", "groups"), ("events-cursor", "events")):
-    schemathesis.openapi.format(fmt, st.integers(min_value=0, max_value=10_000).map(lambda n, kind=kind: cursors.cursor(n, kind)))
+# `format: events-cursor` in the spec: only a cursor the server issued for the feed is one, so
+# valid data uses that form (base64 of `<Unix ms>.<seq>`). The groups list's cursor is a pattern
+# every match of which is a position, so Schemathesis draws it from the pattern itself.
+schemathesis.openapi.format(
+    "events-cursor",
+    st.tuples(st.integers(min_value=0, max_value=4_102_444_800_000), st.integers(min_value=0, max_value=10**6)).map(
+        lambda t: base64.urlsafe_b64encode(f"{t[0]}.{t[1]}".encode()).decode().rstrip("=")
+    ),
+)
 
 OPERATIONS_KEYS = (f"contract-{secrets.token_hex(16)}", f"contract-{secrets.token_hex(16)}")
 STATEFUL_KEYS = (f"contract-{secrets.token_hex(16)}", f"contract-{secrets.token_hex(16)}")

@@ -574,3 +574,58 @@ def test_jobs_are_kept_listed_and_replaced(store):
     assert store.list_promotion_jobs("a", p.id) == [] and store.unfinished_promotion_jobs("a") == []
     store.reset("a")
     assert store.list_promotion_jobs("a", q.id) == []
+
+
+# Keyset pages, uploaded codes, gifts (Thought Industries, issue 14) ------------------------------
+
+from codestand.storage.base import GroupPosition  # noqa: E402
+
+
+def test_group_page_starts_after_a_position_in_each_order(store):
+    made = [group(label, total=total) for label, total in (("b", 2), ("A", 1), ("a", 2), ("c", 3))]
+    for n, g in enumerate(made):
+        store.create_group("a", g, [f"code{n}{k}" for k in range(g.total_codes)])
+    listed = store.group_page("a", query=None, sort=None, descending=False, after=None, limit=10).items
+    assert [g.id for g in listed] == [g.id for g in made] and all(g.seq > 0 for g in listed)
+    by_label = store.group_page("a", query=None, sort="label", descending=False, after=None, limit=10)
+    assert ([g.label for g in by_label.items], by_label.total) == (["A", "a", "b", "c"], 4)
+    first = by_label.items[0]
+    after = GroupPosition(seq=first.seq, total=first.total_codes, redeemed=0, label=b"a")
+    assert [g.label for g in store.group_page("a", query=None, sort="label", descending=False, after=after, limit=10).items] == ["a", "b", "c"]
+    assert [g.label for g in store.group_page("a", query=None, sort="label", descending=True, after=after, limit=10).items] == ["a"]
+    assert [g.label for g in store.group_page("a", query=None, sort="totalCodesCount", descending=True, after=after, limit=10).items] == []
+    # The position stays one after its group is deleted; the total counts every match.
+    assert store.delete_group("a", first.id) and not store.delete_group("a", first.id)
+    page = store.group_page("a", query="A", sort="label", descending=False, after=after, limit=1)
+    assert ([g.label for g in page.items], page.total) == (["a"], 1)
+    assert store.codes_taken("a", ["code10"]) == set() and store.code_count("a", 6) == 7
+
+
+def test_event_page_is_inclusive_and_keyset(store):
+    g = group(total=3)
+    store.create_group("a", g, ["aaaaaa", "bbbbbb", "cccccc"])
+    for n, code in enumerate(["aaaaaa", "bbbbbb", "cccccc"]):
+        store.redeem_code("a", RedemptionEvent(id=f"e{n}", code=code, group_id=g.id, user_id="u", occurred_at=T0 + timedelta(seconds=n // 2)))
+    events = store.event_page("a", after=None, limit=10).items
+    assert [e.id for e in events] == ["e0", "e1", "e2"]
+    assert [e.id for e in store.event_page("a", after=(events[0].occurred_at, events[0].seq), limit=10).items] == ["e1", "e2"]
+    assert store.event_page("a", after=None, limit=10, end=T0).total == 2
+    assert store.event_page("a", after=None, limit=10, start=T0 + timedelta(seconds=1)).total == 1
+
+
+def test_added_codes_and_gifts(store):
+    g = group(total=1)
+    store.create_group("a", g, ["aaaaaa"])
+    added = store.add_group_codes("a", g.id, ["mine-1", "mine-2"], uploaded=True)
+    assert (added.total_codes, added.uploaded, added.gift) == (3, True, False)
+    assert store.group_codes("a", g.id) == ["aaaaaa", "mine-1", "mine-2"]
+    with pytest.raises(CodesTaken):
+        store.add_group_codes("a", g.id, ["mine-3", "aaaaaa"], uploaded=True)
+    assert store.get_group("a", g.id).total_codes == 3 and store.codes_taken("a", ["mine-3"]) == set()
+    assert store.set_group_gift("a", g.id, True).gift is True
+    assert store.get_group("a", g.id).gift is True
+    assert store.add_group_codes("a", "unknown", ["x"], uploaded=True) is None
+    assert store.set_group_gift("b", g.id, True) is None
+    uploaded = group(total=1, uploaded=True, gift=True)
+    store.create_group("a", uploaded, ["up-1"])
+    assert (store.get_group("a", uploaded.id).uploaded, store.get_group("a", uploaded.id).gift) == (True, True)

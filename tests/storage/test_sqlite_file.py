@@ -163,3 +163,23 @@ def test_threads_with_their_own_connections_never_share_a_code(tmp_path):
     all_codes = [code for g in page.items for code in store.group_codes("a", g.id)]
     assert len(all_codes) == len(set(all_codes)) == 50 * page.total == store.code_count("a", 4)
     store.close()
+
+
+def test_a_version_3_file_gets_the_group_flags_table(tmp_path):
+    """Schema version 4 (Thought Industries' uploaded and gift groups) adds one table; a file of
+    version 3 keeps its groups and gains it."""
+    path = tmp_path / "v3.sqlite"
+    store = SqliteStorage(path)
+    kept = group(total=1)
+    store.create_group("a", kept, ["aaaaaa"])
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE redemption_group_flags")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    store = SqliteStorage(path)
+    assert store.get_group("a", kept.id) == kept
+    assert store.set_group_gift("a", kept.id, True).gift is True
+    store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4

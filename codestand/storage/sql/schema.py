@@ -6,15 +6,17 @@ an older one up to date. Both dialects share it; `Dialect.ddl` fills in their fe
 - `migrations(dialect)[n]`: the statements that take a database from version n to n + 1. Add one
   with each change of a table module (in that module, beside its tables) and bump the version.
 
-Version 1 was the first SQLite release; PostgreSQL databases begin at version 2.
+Version 1 was the first SQLite release; PostgreSQL databases begin at version 2. Version 3 added
+Moltin's promotion history, jobs and usages (`moltin_history`); version 4 Thought Industries'
+`redemption_group_flags` (uploaded and gift groups, `ti_pages`).
 """
 
 from __future__ import annotations
 
-from codestand.storage.sql import control, moltin, moltin_history, thoughtindustries
+from codestand.storage.sql import control, moltin, moltin_history, thoughtindustries, ti_pages
 from codestand.storage.sql.dialect import Dialect
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TENANTS = (
     # Tenants are named by API keys and client_ids, often 30 or more characters; every other
@@ -28,16 +30,18 @@ TENANTS = (
 )
 
 # Every table that holds a tenant's state, children before parents; `reset` empties them.
-STATE_TABLES = (*moltin_history.STATE, *thoughtindustries.STATE, *moltin.STATE)
+STATE_TABLES = (*moltin_history.STATE, *ti_pages.STATE, *thoughtindustries.STATE, *moltin.STATE)
 
 
 def schema(dialect: Dialect) -> list[str]:
-    # Version 3's statements last, as a database of version 2 gets them.
-    return [dialect.ddl(s) for s in (*TENANTS, *thoughtindustries.TABLES, *moltin.TABLES, *control.TABLES, *moltin_history.TO_VERSION_3)]
+    # The statements of versions 3 and 4 last, as a database of version 2 gets them.
+    statements = (*TENANTS, *thoughtindustries.TABLES, *moltin.TABLES, *control.TABLES, *moltin_history.TO_VERSION_3, *ti_pages.TO_VERSION_4)
+    return [dialect.ddl(s) for s in statements]
 
 
 def migrations(dialect: Dialect) -> dict[int, list[str]]:
     return {
         1: [dialect.ddl(s) for s in (*thoughtindustries.TO_VERSION_2, *control.TABLES)],
         2: [dialect.ddl(s) for s in moltin_history.TO_VERSION_3],
+        3: [dialect.ddl(s) for s in ti_pages.TO_VERSION_4],
     }

@@ -25,9 +25,10 @@ from codestand.storage.sql.moltin import MoltinTables
 from codestand.storage.sql.moltin_history import MoltinHistoryTables
 from codestand.storage.sql.schema import STATE_TABLES
 from codestand.storage.sql.thoughtindustries import ThoughtIndustriesTables
+from codestand.storage.sql.ti_pages import ThoughtIndustriesPages
 
 
-class SqlStorage(ThoughtIndustriesTables, MoltinTables, MoltinHistoryTables, ControlTables, Storage):
+class SqlStorage(ThoughtIndustriesPages, ThoughtIndustriesTables, MoltinTables, MoltinHistoryTables, ControlTables, Storage):
     dialect: Dialect
     # Several processes see the same state through this store (so the control plane's state
     # belongs in it too); a backend on a server always is, a file only when shared by workers.

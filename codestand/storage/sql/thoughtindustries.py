@@ -181,6 +181,10 @@ class ThoughtIndustriesTables:
                 "ON CONFLICT (tenant, length) DO UPDATE SET codes = code_lengths.codes + excluded.codes",
                 [(number, length, n) for length, n in Counter(map(len, codes)).items()],
             )
+            if group.uploaded or group.gift:  # uploaded and gift groups: ti_pages
+                from codestand.storage.sql.ti_pages import write_flags
+
+                write_flags(db, number, seq, uploaded=group.uploaded, gift=group.gift)
 
     def get_group(self, tenant: str, group_id: str) -> RedemptionGroup | None:
         with self._read() as db:
