@@ -282,17 +282,7 @@ class ThoughtIndustriesTables:
         user_id: str | None = None,
         group_id: str | None = None,
     ) -> Page:
-        where, params = f"tenant = {TENANT}", [tenant]
-        # Instants are stored as UTC ISO 8601 text of one width, so text order is time order.
-        for clause, value in (
-            ("occurred_at >= ?", start and text(start)),
-            ("occurred_at < ?", end and text(end)),
-            ("user_id = ?", user_id),
-            ("group_id = ?", group_id),
-        ):
-            if value is not None:
-                where += f" AND {clause}"
-                params.append(value)
+        where, params = event_filter(tenant, start=start, end=end, user_id=user_id, group_id=group_id, end_inclusive=False)
         with self._reading() as db:
             total = db.value(f"SELECT count(*) FROM redemption_events WHERE {where}", params)
             rows = db.execute(
@@ -343,3 +333,23 @@ def _group(row: tuple) -> RedemptionGroup:
         bundles=tuple(map(_item, catalog["bundles"])),
         licenses=tuple(map(_item, catalog["licenses"])),
     )
+
+
+def event_filter(
+    tenant: str, *, start: datetime | None, end: datetime | None, user_id: str | None, group_id: str | None, end_inclusive: bool
+) -> tuple[str, list]:
+    """The WHERE clause and parameters that pick a tenant's redemption events.
+
+    Instants are stored as UTC ISO 8601 text of one width, so text order is time order.
+    """
+    where, params = f"tenant = {TENANT}", [tenant]
+    for clause, value in (
+        ("occurred_at >= ?", start and text(start)),
+        ("occurred_at <= ?" if end_inclusive else "occurred_at < ?", end and text(end)),
+        ("user_id = ?", user_id),
+        ("group_id = ?", group_id),
+    ):
+        if value is not None:
+            where += f" AND {clause}"
+            params.append(value)
+    return where, params

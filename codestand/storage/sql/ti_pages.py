@@ -19,7 +19,7 @@ from datetime import datetime
 from codestand.core.models import Page, RedemptionEvent, RedemptionGroup
 from codestand.storage.base import GroupPosition
 from codestand.storage.sql.common import TENANT, Db, codes_taken_error, insert_codes, moment, repeated, taken, tenant_number, text
-from codestand.storage.sql.thoughtindustries import _group
+from codestand.storage.sql.thoughtindustries import _group, event_filter
 
 TABLES = (
     """CREATE TABLE redemption_group_flags (
@@ -116,17 +116,8 @@ class ThoughtIndustriesPages:
         user_id: str | None = None,
         group_id: str | None = None,
     ) -> Page:
-        # Instants are stored as UTC ISO 8601 text of one width, so text order is time order.
-        where, params = f"tenant = {TENANT}", [tenant]
-        for clause, value in (
-            ("occurred_at >= ?", start and text(start)),
-            ("occurred_at <= ?", end and text(end)),
-            ("user_id = ?", user_id),
-            ("group_id = ?", group_id),
-        ):
-            if value is not None:
-                where += f" AND {clause}"
-                params.append(value)
+        # The vendor's `endDate` is "on or before" (rest-events-redemption-code-redeem).
+        where, params = event_filter(tenant, start=start, end=end, user_id=user_id, group_id=group_id, end_inclusive=True)
         counted, position = list(params), ""
         if after is not None:
             position = " AND (occurred_at > ? OR (occurred_at = ? AND seq > ?))"
