@@ -197,7 +197,7 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     # The routes naming the vendor's tenant.
     "ti_add_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
     "ti_replace_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
-    "ti_redeem": lambda s: {"code": s.unredeemed_code, "userId": "learner-9"},
+    "ti_redeem": lambda s: {"code": s.unredeemed_code, "userId": "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e29"},
     "moltin_use_code": lambda s: {"code": s.codes[1], "user": "shopper-9"},
     "ti_import_snapshot": lambda s: {**s.snapshot, "catalog": {"courses": [{"id": "c-snap", "name": "From a snapshot"}]}},
     "moltin_import_snapshot": lambda s: {"version": 1, "catalog": {}, "redemptionCodeGroups": [], "redemptions": [], "promotions": []},

@@ -470,7 +470,7 @@ class TestAdminToken:
             (f"POST {ti_route}/catalog", "POST", "/thoughtindustries/tenants/t-key/catalog", course),
             (f"PUT {ti_route}/catalog", "PUT", "/thoughtindustries/tenants/t-key/catalog", course),
             (f"GET {ti_route}/redemption-code-groups/{{id}}/codes", "GET", f"/thoughtindustries/tenants/t-key/redemption-code-groups/{group['id']}/codes", None),
-            (f"POST {ti_route}/redemptions", "POST", "/thoughtindustries/tenants/t-key/redemptions", {"code": codes[1]["code"], "userId": "u"}),
+            (f"POST {ti_route}/redemptions", "POST", "/thoughtindustries/tenants/t-key/redemptions", {"code": codes[1]["code"], "userId": LEARNER_1}),
             (f"GET {ti_route}/snapshot", "GET", "/thoughtindustries/tenants/t-key/snapshot", None),
             (f"PUT {ti_route}/snapshot", "PUT", "/thoughtindustries/tenants/t-key/snapshot", ti_snapshot),
             (f"POST {moltin_route}/promotion-code-uses", "POST", "/moltin/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),

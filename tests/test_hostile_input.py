@@ -319,9 +319,16 @@ def test_metacharacters_in_labels_and_codes_are_kept_verbatim_and_never_interpre
     _ok(client.post(f"/v2/promotions/{promotion}/codes", json=body, headers=moltin), 201)
     listed_codes = _ok(client.get(f"/v2/promotions/{promotion}/codes", headers=moltin), 200)["data"]
     assert [c["code"] for c in listed_codes] == codes
+    # The vendor's filter grammar (filtering guide) takes a backtick or a quote only inside a
+    # quoted operand; quoted, each is matched as itself.
     for code, found in (("`id`|sh", [promotion]), ("a*b_c", [promotion]), ("' OR '1'='1", []), ("a%", []), ("a*", []), ("a_b_c", [])):
-        page = _ok(client.get("/v2/promotions", params={"filter": f"eq(code,{code})"}, headers=moltin), 200)
+        quoted = '"' + code.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        page = _ok(client.get("/v2/promotions", params={"filter": f"eq(code,{quoted})"}, headers=moltin), 200)
         assert [p["id"] for p in page["data"]] == found, code
+    unquoted = client.get("/v2/promotions", params={"filter": "eq(code,`id`|sh)"}, headers=moltin)
+    assert (unquoted.status_code, unquoted.json()) == (
+        400, {"errors": [{"status": 400, "title": "Bad Request", "detail": "Could not parse the supplied filter"}]}
+    )
 
 
 def test_unknown_fields_are_ignored_and_never_stored(client, store) -> None:

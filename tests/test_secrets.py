@@ -138,6 +138,15 @@ def drive(s: Session) -> None:
     s.vendor("DELETE /v2/promotions/{id}/codes/{code}", f"{one}/codes/SPRING", auth=moltin)
     s.vendor("DELETE /v2/promotions/{id}/codes", f"{one}/codes", auth=moltin, json={"data": {"type": "promotion_codes", "codes": [{"code": "X"}]}})
     s.vendor("DELETE /v2/promotions/{id}", "/v2/promotions/missing", auth=moltin)
+    s.vendor("GET /v2/promotions/attributes", auth=moltin)
+    s.vendor("GET /v2/promotions/{id}/history", f"{one}/history", auth=moltin)
+    s.control("PUT /moltin/tenants/{tenant}/promotion-jobs-hold", f"/moltin/tenants/{CLIENT}/promotion-jobs-hold", json={"hold": False})
+    job = s.vendor("POST /v2/promotions/{id}/jobs", f"{one}/jobs", auth=moltin, json={"job_type": "code_export"}).json()["data"]
+    s.vendor("POST /v2/promotions/{id}/jobs", f"{one}/jobs", auth=moltin, json={"job_type": "nothing"})
+    s.vendor("GET /v2/promotions/{id}/jobs", f"{one}/jobs", auth=moltin)
+    s.vendor("GET /v2/promotions/{id}/jobs/{jobId}/file", f"{one}/jobs/{job['id']}/file", auth=moltin)
+    s.vendor("GET /v2/promotions/{id}/jobs/{jobId}/codes.csv", f"{one}/jobs/{job['id']}/codes.csv", auth=moltin)
+    s.vendor("POST /v2/promotions/{id}/jobs/{jobId}/cancel", f"{one}/jobs/{job['id']}/cancel", auth=moltin)
     s.call(None, "PATCH", "/v2/promotions", headers={"Authorization": moltin})
     s.call(None, "GET", "/v2/nothing", headers={"Authorization": moltin})
     s.call(None, "POST", "/v2/promotions", headers={"Authorization": moltin, "Content-Type": "application/json"}, content=b"x" * 2_000_000)
@@ -164,6 +173,18 @@ def drive(s: Session) -> None:
     s.control("POST /tenants/{tenant}/redemptions", f"/tenants/{KEY}/redemptions", json={"code": "nosuchcode", "userId": "7c1f0e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"})
     s.control("POST /tenants/{tenant}/promotion-code-uses", f"/tenants/{CLIENT}/promotion-code-uses", json={"code": "SUMMER"})
     s.control("POST /tenants/{tenant}/promotion-code-uses", f"/tenants/{CLIENT}/promotion-code-uses", json={"code": "NOPE"})
+    usages = s.vendor("GET /v2/promotions/{id}/usages", f"{one}/usages", auth=moltin).json()["data"]
+    s.vendor("GET /v2/promotions/{id}/codes/{code}/usages", f"{one}/codes/SUMMER/usages", auth=moltin)
+    s.vendor("POST /v2/promotions/usages/anonymize", auth=moltin, json={"data": {"usage_ids": [u["id"] for u in usages] + ["nope"]}})
+    # The admin UI's uploads, added codes, gift groups and rate limits.
+    admin_groups = f"/tenants/{KEY}/redemption-code-groups"
+    uploaded = s.control("POST /tenants/{tenant}/redemption-code-groups", admin_groups, json={"label": "Own", "courses": [COURSE], "codes": ["own-1"]}).json()
+    s.control("POST /tenants/{tenant}/redemption-code-groups", admin_groups, json={"label": "Own", "courses": [COURSE], "codes": ["NOT OURS!"]})
+    s.control("POST /tenants/{tenant}/redemption-code-groups/{id}/added-codes", f"{admin_groups}/{uploaded['id']}/added-codes", json={"count": 1})
+    s.control("PUT /tenants/{tenant}/redemption-code-groups/{id}/gift", f"{admin_groups}/{uploaded['id']}/gift", json={"gift": True})
+    s.control("DELETE /tenants/{tenant}/redemption-code-groups/{id}", f"{admin_groups}/{uploaded['id']}")
+    s.control("GET /tenants/{tenant}/rate-limits", f"/tenants/{KEY}/rate-limits")
+    s.control("PUT /tenants/{tenant}/rate-limits", f"/tenants/{KEY}/rate-limits", json={"enforced": True})
     for tenant in (KEY, CLIENT):
         snapshot = s.control("GET /tenants/{tenant}/snapshot", f"/tenants/{tenant}/snapshot").json()
         s.control("PUT /tenants/{tenant}/snapshot", f"/tenants/{tenant}/snapshot", json=snapshot)
@@ -196,7 +217,7 @@ def drive(s: Session) -> None:
     s.control(f"POST {ti_route}/catalog", f"/thoughtindustries/tenants/{KEY}/catalog", json={"courses": [{"id": COURSE, "title": "Mine"}]})
     s.control(f"PUT {ti_route}/catalog", f"/thoughtindustries/tenants/{KEY}/catalog", json={"courses": [{"id": COURSE, "title": "Mine"}]})
     s.control(f"GET {ti_route}/redemption-code-groups/{{id}}/codes", f"/thoughtindustries{codes_path}")
-    s.control(f"POST {ti_route}/redemptions", f"/thoughtindustries/tenants/{KEY}/redemptions", json={"code": generated[1]["code"], "userId": "l2"})
+    s.control(f"POST {ti_route}/redemptions", f"/thoughtindustries/tenants/{KEY}/redemptions", json={"code": generated[1]["code"], "userId": "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e21"})
     ti_snapshot = s.control(f"GET {ti_route}/snapshot", f"/thoughtindustries/tenants/{KEY}/snapshot").json()
     s.control(f"PUT {ti_route}/snapshot", f"/thoughtindustries/tenants/{KEY}/snapshot", json=ti_snapshot)
     s.control(f"POST {mo}/promotion-code-uses", f"/moltin/tenants/{CLIENT}/promotion-code-uses", json={"code": "SUMMER"})

@@ -420,7 +420,7 @@ def ti_group_codes(w: World) -> None:
 
 def ti_redeem(w: World) -> None:
     for code in w.codes:
-        answers(w.client.post(f"{TI_B}/redemptions", json={"code": code, "userId": "learner-b"}), 404)
+        answers(w.client.post(f"{TI_B}/redemptions", json={"code": code, "userId": "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e2b"}), 404)
 
 
 def moltin_use(w: World) -> None:
@@ -437,7 +437,7 @@ def vendor_export(w: World) -> None:
 def vendor_import(w: World) -> None:
     for a, b in ((f"/__codestand/thoughtindustries/tenants/{A_KEY}", TI_B), (f"/__codestand/moltin/tenants/{A_STORE}", MOLTIN_B)):
         answers(w.client.put(f"{b}/snapshot", json=w.client.get(f"{a}/snapshot").json()), 204)
-    answers(w.client.post(f"{TI_B}/redemptions", json={"code": w.codes[1], "userId": "learner-b"}), 201)
+    answers(w.client.post(f"{TI_B}/redemptions", json={"code": w.codes[1], "userId": "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e2b"}), 201)
     answers(w.client.post(f"{MOLTIN_B}/promotion-code-uses", json={"code": "A-CODE-1"}), 201)
 
 

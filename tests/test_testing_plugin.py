@@ -185,7 +185,7 @@ def test_clock(codestand):
 def test_redeem(codestand):
     group = ti_group(codestand)
     code = codestand.group_codes(group)[0]
-    codestand.redeem(code, "learner-1")
+    codestand.redeem(code, "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e21")
     listed = httpx.get(
         f"{codestand.url}/__codestand/tenants/{codestand.ti_key}/redemption-code-groups/{group}/codes"
     ).json()["codes"]

@@ -137,3 +137,16 @@ def test_unknown_group_is_404(ti):
         assert (response.status_code, response.json()) == (
             404, {"errors": [{"status": 404, "title": "Not Found", "detail": "No redemption code group with this id for this tenant"}]}
         )
+
+
+def test_adding_nothing_is_400_saying_what_to_give(ti):
+    created = ti.post(URL, json={"label": "Batch", "codeLength": 6, "totalCodesCount": 1, "learningPaths": [PATH_ID]}).json()
+    for body in ({}, {"counts": 3}):
+        response = ti.post(f"{CONTROL}/{created['id']}/added-codes", json=body)
+        assert (response.status_code, response.json()) == (
+            400, {"errors": [{"status": 400, "title": "Bad Request", "detail": "Say what to add: count, codes or csv"}]}
+        )
+    # An empty list is something to add, and the admin UI refuses it as an empty upload.
+    empty = ti.post(f"{CONTROL}/{created['id']}/added-codes", json={"codes": []})
+    assert (empty.status_code, empty.json()) == (422, refused(422, "No codes", ("codes", "An upload needs at least one code")))
+    assert ti.get(f"{URL}/{created['id']}").json()["totalCodesCount"] == 1

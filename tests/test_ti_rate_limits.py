@@ -132,6 +132,16 @@ def test_bad_limit_settings_are_400(ti, body, errors):
     assert response.json()["errors"][0]["source"] == errors
 
 
+@pytest.mark.parametrize("body", [{}, {"enforce": True}])
+def test_a_change_that_sets_nothing_is_400_and_changes_nothing(ti, body):
+    ti.put(LIMITS, json={"enforced": True})
+    response = ti.put(LIMITS, json=body)
+    assert (response.status_code, response.json()) == (
+        400, {"errors": [{"status": 400, "title": "Bad Request", "detail": "Say what to change: enforced, plan or both"}]}
+    )
+    assert ti.get(LIMITS).json() == {"enforced": True, "plan": "standard"}
+
+
 def test_forced_429_by_prefer_carries_retry_after(ti, clock):
     response = ti.get(PING, headers={"Prefer": "code=429"})
     assert (response.status_code, response.json()) == (429, limited(60))
