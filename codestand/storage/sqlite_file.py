@@ -26,8 +26,12 @@ BUSY_TIMEOUT_SECONDS = 15.0
 # an operating-system crash or power loss too, not only a crash of codestand (see docs/STORAGE.md).
 SYNCHRONOUS = "FULL"
 
-# Page cache per connection (one per thread), in KiB.
-CACHE_KIB = 32 * 1024
+# Page cache per connection, in KiB: what a write dirties before its commit. A process holds a
+# connection per thread (the event loop's and the store's worker threads), so reads go through
+# one memory map of the file instead, shared by them all (and, as the OS's page cache, by the
+# worker processes): the file's pages are resident once a process, not once a connection.
+CACHE_KIB = 2 * 1024
+MMAP_BYTES = 1 << 30
 
 
 def prepare(path: Path, *, schema: Sequence[str], version: int, migrations: Mapping[int, Sequence[str]]) -> None:
@@ -66,9 +70,10 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False, uri=not create)
     db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     db.execute("PRAGMA foreign_keys = ON")
-    # A group write reads and dirties the pages its random codes land on, all over the code
-    # table; the default 2 MB cache is outgrown by a tenant with a few hundred thousand codes.
     db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    # A group write reads the pages its random codes land on, all over the code table: mapped,
+    # a tenant with a few hundred thousand codes reads them without a cache of its size per thread.
+    db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     return db
 
 
