@@ -165,6 +165,22 @@ def test_the_journal_is_a_bounded_deque():
     assert len(kept._entries) == 2
 
 
+@pytest.mark.parametrize("kept", ["memory", "sqlite"])
+def test_the_span_counts_what_is_kept_and_names_the_oldest(kept, tmp_path):
+    from codestand.control.shared import SharedJournal
+    from codestand.storage.sqlite import SqliteStorage
+
+    journal = Journal(size=3) if kept == "memory" else SharedJournal(SqliteStorage(tmp_path / "j.sqlite"), size=3)
+    assert journal.span() == (0, None)
+    for n in range(5):
+        journal.record(Recorded(datetime.now(timezone.utc), {"method": "GET", "path": f"/v2/{n}"}, {}))
+    newest_first = [e["id"] for e in journal.entries()]
+    assert len(newest_first) == 3
+    assert journal.span() == (3, newest_first[-1])
+    journal.clear()
+    assert journal.span() == (0, None)
+
+
 def test_size_zero_records_nothing():
     with TestClient(create_app(Settings(access_log=False, journal_size=0))) as client:
         client.get("/incoming/v2/ping", headers={"Authorization": f"Bearer {TI_KEY}"})

@@ -77,6 +77,11 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
 
+    def span(self) -> tuple[int, int | None]:
+        """How many entries are kept, and the oldest one's id, without rendering any: ids only
+        grow and entries leave only oldest first or all at once, so this says whether any left."""
+        return len(self._entries), (self._entries[0].id if self._entries else None)
+
     def entries(
         self,
         *,

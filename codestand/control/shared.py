@@ -155,6 +155,9 @@ class SharedJournal(Journal):
     def clear(self) -> None:
         self.store.clear_journal()
 
+    def span(self) -> tuple[int, int | None]:
+        return self.store.journal_span(self.size) if self.size else (0, None)
+
     def _newest_first(self):
         return iter(self.store.journal_entries(self.size)) if self.size else iter(())
 

@@ -119,6 +119,15 @@ class ControlTables:
             rows = db.execute("SELECT seq, entry_json FROM journal ORDER BY seq DESC LIMIT ?", (size,)).fetchall()
         return [{"id": seq, **json.loads(entry)} for seq, entry in rows]
 
+    def journal_span(self, size: int) -> tuple[int, int | None]:
+        """How many entries `journal_entries(size)` gives, and the oldest one's number."""
+        with self._read() as db:
+            newest = db.value("SELECT max(seq) FROM journal")
+            if newest is None:
+                return 0, None
+            held, oldest = db.one("SELECT count(*), min(seq) FROM journal WHERE seq > ?", (newest - size,))
+            return held, oldest
+
     def clear_journal(self) -> None:
         with self._writing() as db:
             db.execute("DELETE FROM journal")
