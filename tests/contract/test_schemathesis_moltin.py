@@ -77,7 +77,11 @@ def test_moltin_stateful(backend):
             for store in stores:
                 httpx.post(f"{url}/__codestand/moltin/tenants/{store}/reset", headers={"X-Codestand": "1"}).raise_for_status()
 
-    Machine.run(settings=stateful_settings(max(EXAMPLES // 2, 10), steps=8))
+    # 12 steps a scenario: Schemathesis' choice of transitions, though seeded, changes with the
+    # interpreter's state (which modules the run loaded: `make test` fails at 8 steps where this
+    # file alone passes); at 8 no scenario of the whole suite's run reached a linked read of a
+    # created promotion, at 12 every run tried (this file, the contract folder, the whole suite) does.
+    Machine.run(settings=stateful_settings(max(EXAMPLES // 2, 10), steps=12))
     # `object_level_authorization` really ran: the second store asked for the owner's
     # promotions, or their parts, by id and was told there are none.
     # (Which steps a scenario takes is drawn: in a seeded run of `make fuzz` one may take none
