@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test fuzz bench clean
+.PHONY: run test test-quick fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# For iteration: every suite on the memory store only, stopping at the first failure.
+test-quick: $(STAMP)
+	CODESTAND_TEST_STORES=memory $(BIN)/python -m pytest -x -q
 
 # Schemathesis on both stores for CODESTAND_FUZZ_MINUTES (default 12), round after round with
 # fresh seeds, then a table of what was sent (tests/fuzz.py).

@@ -56,32 +56,23 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     # Per process, as the rate-limit windows are (README: with several workers each counts its own).
     ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor")
     if store.shared:
-        # One clock, one set of fault rules, one journal for every process on this store.
-        services = Services(
-            settings=settings,
-            store=store,
-            clock=clock,
-            seed=load_seed(settings.seed or DEFAULT_SEED),
-            routes=RouteTable(spec.load(), spec.load("control.yaml")),
-            journal=SharedJournal(store, settings.journal_size, secrets=secrets),
-            faults=SharedFaults(store, settings.fault_seed),
-            metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
-            tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
-            ti=ti,
-        )
+        # One set of fault rules and one journal for every process on this store (the clock too).
+        journal: Journal = SharedJournal(store, settings.journal_size, secrets=secrets)
+        faults: Faults = SharedFaults(store, settings.fault_seed)
     else:
-        services = Services(
-            settings=settings,
-            store=store,
-            clock=clock,
-            seed=load_seed(settings.seed or DEFAULT_SEED),
-            routes=RouteTable(spec.load(), spec.load("control.yaml")),
-            journal=Journal(settings.journal_size, secrets=secrets),
-            faults=Faults(settings.fault_seed),
-            metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
-            tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
-            ti=ti,
-        )
+        journal, faults = Journal(settings.journal_size, secrets=secrets), Faults(settings.fault_seed)
+    services = Services(
+        settings=settings,
+        store=store,
+        clock=clock,
+        seed=load_seed(settings.seed or DEFAULT_SEED),
+        routes=RouteTable(spec.load(), spec.load("control.yaml")),
+        journal=journal,
+        faults=faults,
+        metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
+        tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
+        ti=ti,
+    )
     app = DroppingApp(
         __name__,
         validator_map=VALIDATOR_MAP,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import uuid
 from collections.abc import Iterator
 
@@ -17,6 +19,11 @@ from codestand.storage.sqlite import SqliteStorage
 from tests import pg
 
 TI_KEY = "ti-test-key"
+
+
+# The stores the suites run on: all three, or those `CODESTAND_TEST_STORES` names
+# (`make test-quick` runs on memory alone).
+TEST_STORES = [s for s in os.environ.get("CODESTAND_TEST_STORES", "memory,sqlite,postgresql").split(",") if s]
 
 
 @pytest.fixture
@@ -43,7 +50,7 @@ def postgres() -> Iterator[pg.Cluster]:
         cluster.close()
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=TEST_STORES)
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
     """A fresh store of each backend, so every suite that uses it runs against all three."""
     if request.param == "postgresql":

@@ -41,7 +41,7 @@ from codestand.settings import Settings
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.postgresql import PostgresStorage
 from codestand.storage.sqlite import SqliteStorage
-from tests.conftest import fresh_pg_store
+from tests.conftest import TEST_STORES, fresh_pg_store
 from tests.hostile_corpus import (
     CONTROL,
     NONE,
@@ -174,7 +174,7 @@ def _holds_something(snapshot: dict) -> bool:
     return any(snapshot[k] for k in ("redemptionCodeGroups", "redemptions", "promotions")) or any(snapshot["catalog"].values())
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=TEST_STORES)
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
     if request.param == "postgresql":
         store = fresh_pg_store(request)
@@ -563,7 +563,7 @@ class Live:
             self.state = seed(client)
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=TEST_STORES)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp(f"hostile-live-{request.param}")
     args = ["--admin-token", ADMIN, "--journal-size", "100000"]

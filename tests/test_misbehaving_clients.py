@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import TEST_STORES
 from tests.live import (
     LASTING_PROMOTION,
     Server,
@@ -66,7 +67,7 @@ def _hang_up(port: int, data: bytes, *, after: float = 0.0, reset: bool = False)
 # Hanging up mid-request -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", TEST_STORES)
 def test_clients_that_hang_up_mid_request_leave_nothing_half_done(tmp_path: Path, backend: str, request):
     args = ["--storage", f"sqlite:{tmp_path / 'store.sqlite'}"] if backend == "sqlite" else []
     if backend == "postgresql":

@@ -24,7 +24,7 @@ from codestand.settings import Settings
 from codestand.storage.base import Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
-from tests.conftest import fresh_pg_store
+from tests.conftest import TEST_STORES, fresh_pg_store
 from codestand.thoughtindustries import codes
 from codestand.thoughtindustries import groups as redemption_groups
 from codestand.thoughtindustries.catalog import load_seed
@@ -87,7 +87,7 @@ def apps(tmp_path_factory) -> Iterator[dict]:
         app.codestand.store.close()
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=TEST_STORES)
 def backend(request) -> str:
     """Every test here runs against every store, as a client would meet any."""
     return request.param

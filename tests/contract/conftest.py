@@ -42,7 +42,11 @@ from schemathesis.config import SchemathesisConfig
 from tests import pg
 from tests.live import ROOT, Server
 
-STORES = [store for store in os.environ.get("CODESTAND_CONTRACT_STORES", "memory,sqlite,postgresql").split(",") if store]
+STORES = [
+    store
+    for store in os.environ.get("CODESTAND_CONTRACT_STORES", os.environ.get("CODESTAND_TEST_STORES", "memory,sqlite,postgresql")).split(",")
+    if store
+]
 if "postgresql" in STORES and pg.binaries() is None:
     if os.environ.get("CI") == "true":
         raise RuntimeError("CI=true but no PostgreSQL server is installed (apt-get install postgresql)")
