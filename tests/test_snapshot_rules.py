@@ -13,7 +13,7 @@ import copy
 import pytest
 
 from tests.conftest import TI_KEY, token_for
-from tests.samples import GROUP, PROMOTION
+from tests.samples import COURSE, GROUP, PROMOTION
 
 TI = f"/__codestand/thoughtindustries/tenants/{TI_KEY}/snapshot"
 MOLTIN = "/__codestand/moltin/tenants/store-1/snapshot"
@@ -50,6 +50,10 @@ def refused(client, path: str, snapshot: dict, before: dict) -> list[dict]:
         (lambda g: g["codes"].append("abcd1234"), "redemptionCodeGroups[0].codes"),
         (lambda g: g["codes"].__setitem__(0, "abc12"), "redemptionCodeGroups[0].codes[0]"),
         (lambda g: g.__setitem__("label", ""), "redemptionCodeGroups[0].label"),
+        # A generated group's codes are of the generator's alphabet and at least 4 long; an
+        # uploaded one's may hold `-` and be shorter (below).
+        (lambda g: g["codes"].__setitem__(0, "abcd-123"), "redemptionCodeGroups[0].codes[0]"),
+        (lambda g: g.update(codeLength=3, codes=["ab1", "ab2", "ab3"]), "redemptionCodeGroups[0].codeLength"),
     ],
 )
 def test_a_group_the_vendor_route_would_refuse(seeded, change, source):
@@ -105,3 +109,19 @@ def test_csv_cells_that_a_spreadsheet_would_evaluate_are_escaped():
     assert [spreadsheet_safe(c) for c in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "abc", "a=b")] == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "abc", "a=b",
     ]
+
+
+def test_an_uploaded_gift_group_round_trips_with_its_own_codes(ti):
+    uploaded = ti.post(
+        f"/__codestand/tenants/{TI_KEY}/redemption-code-groups",
+        json={"label": "Partner", "courses": [COURSE], "codes": ["partner-001", "ab"], "gift": True},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    snapshot = ti.get(TI).json()
+    group = snapshot["redemptionCodeGroups"][0]
+    assert (group["uploaded"], group["gift"], group["codeLength"], group["codes"]) == (True, True, 11, ["partner-001", "ab"])
+    assert ti.post(f"/__codestand/thoughtindustries/tenants/{TI_KEY}/reset", headers={"X-Codestand": "1"}).status_code == 204
+    assert ti.put(TI, json=snapshot).status_code == 204
+    assert ti.get(TI).json() == snapshot
+    listed = ti.get(f"/incoming/v2/redemptionCodes/{group['id']}").json()
+    assert (listed["uploaded"], listed["gift"]) == (True, True)

@@ -7,6 +7,8 @@ same writes the API makes (a group with all its codes at once, then its redempti
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timezone
 from typing import Any
 
@@ -126,12 +128,16 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
 
 # How many problems a refused snapshot names: the first ones, in the snapshot's order.
 MAX_PROBLEMS = 10
+# Generated codes: what the vendor route's `codeLength` allows, of the generator's alphabet.
+MIN_GENERATED_LENGTH = 4
+_GENERATED = re.compile(r"[a-z0-9]+")
 
 
 def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
     """What the vendor routes refuse and a schema cannot say, record by record: a group holds
-    `totalCodesCount` codes of `codeLength` characters (the contract's pattern has checked the
-    alphabet); a promotion ends after it starts; a code is not used more than it may be."""
+    `totalCodesCount` codes; generated, of `codeLength` (4 to 20) characters of `a-z0-9` (an
+    uploaded group's codes are the admin's, which the contract's pattern has checked); a
+    promotion ends after it starts; a code is not used more than it may be."""
     problems: list[Problem] = []
 
     def refuse(field: str, reason: str) -> None:
@@ -142,9 +148,15 @@ def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
         where = f"redemptionCodeGroups[{n}]"
         if len(codes) != group.total_codes:
             refuse(f"{where}.codes", f"{len(codes)} codes where totalCodesCount is {group.total_codes}")
+        if group.uploaded:
+            continue
+        if group.code_length < MIN_GENERATED_LENGTH:
+            refuse(f"{where}.codeLength", f"a generated group's codes are at least {MIN_GENERATED_LENGTH} characters long")
         for m, code in enumerate(codes):
             if len(code) != group.code_length:
                 refuse(f"{where}.codes[{m}]", f"{code} is not {group.code_length} characters long (codeLength)")
+            elif not _GENERATED.fullmatch(code):
+                refuse(f"{where}.codes[{m}]", f"{code} is not of a-z and 0-9 only, as a generated code is (or mark the group uploaded)")
     for n, (promotion, codes) in enumerate(promotions):
         where = f"promotions[{n}]"
         if promotion.start >= promotion.end:
@@ -204,6 +216,8 @@ def _group(g: RedemptionGroup) -> dict:
         "learningPaths": _items(g.learning_paths),
         "bundles": _items(g.bundles),
         "licenses": _items(g.licenses),
+        "uploaded": g.uploaded,
+        "gift": g.gift,
     }
 
 
@@ -222,6 +236,8 @@ def _group_from(g: dict) -> RedemptionGroup:
         learning_paths=_items_from(g.get("learningPaths", [])),
         bundles=_items_from(g.get("bundles", [])),
         licenses=_items_from(g.get("licenses", [])),
+        uploaded=g.get("uploaded", False),
+        gift=g.get("gift", False),
     )
 
 

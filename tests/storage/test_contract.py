@@ -629,3 +629,6 @@ def test_added_codes_and_gifts(store):
     uploaded = group(total=1, uploaded=True, gift=True)
     store.create_group("a", uploaded, ["up-1"])
     assert (store.get_group("a", uploaded.id).uploaded, store.get_group("a", uploaded.id).gift) == (True, True)
+    # The offset list carries the flags too (a snapshot exports from it).
+    listed = store.list_groups("a", query=None, sort=None, descending=False, offset=0, limit=10).items
+    assert [(x.id, x.uploaded, x.gift) for x in listed] == [(g.id, True, True), (uploaded.id, True, True)]

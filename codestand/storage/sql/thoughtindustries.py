@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from codestand.core.models import CatalogItem, Page, RedemptionEvent, RedemptionGroup
@@ -99,6 +100,12 @@ STATE = ("redemption_events", "redemption_codes", "code_lengths", "redemption_gr
 _GROUP_COLUMNS = (
     "id, label, code_length, total_codes, redeemed_codes, created_at, "
     "expiration_date, access_days, access_expiration_date, catalog_json"
+)
+# A group's uploaded and gift flags (ti_pages' table; no row: neither).
+_FLAGS = ", ".join(
+    f"coalesce((SELECT f.{flag} FROM redemption_group_flags f WHERE f.tenant = redemption_groups.tenant"
+    f" AND f.group_seq = redemption_groups.seq), 0)"
+    for flag in ("uploaded", "gift")
 )
 # Column names only, never input: `list_groups` checks `sort` against these keys.
 _GROUP_ORDER = {
@@ -208,10 +215,11 @@ class ThoughtIndustriesTables:
         with self._reading() as db:
             total = db.value(f"SELECT count(*) FROM redemption_groups WHERE {where}", params)
             rows = db.execute(
-                f"SELECT {_GROUP_COLUMNS} FROM redemption_groups WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                f"SELECT {_GROUP_COLUMNS}, {_FLAGS} FROM redemption_groups WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
-        return Page(items=[_group(row) for row in rows], total=total)
+        # With the admin's flags, as the memory store's groups carry them (a snapshot exports them).
+        return Page(items=[replace(_group(row[:10]), uploaded=bool(row[10]), gift=bool(row[11])) for row in rows], total=total)
 
     def codes_taken(self, tenant: str, codes: Iterable[str]) -> set[str]:
         with self._read() as db:
