@@ -129,7 +129,7 @@ def test_a_200_reaches_no_handler(ti):
 @pytest.mark.parametrize(
     ("client_name", "path", "body"),
     [
-        ("ti", "/incoming/v2/ping", {"errors": ["Prefer: code=404 names no response of this operation; it documents 200, 304, 401, 403, 405, 429, 500, 503."]}),
+        ("ti", "/incoming/v2/ping", {"errors": ["Prefer: code=404 names no response of this operation; it documents 200, 304, 400, 401, 403, 405, 429, 500, 503."]}),
         (
             "moltin",
             "/v2/promotions",
@@ -138,7 +138,7 @@ def test_a_200_reaches_no_handler(ti):
                     {
                         "status": 404,
                         "title": "Not Found",
-                        "detail": "Prefer: code=404 names no response of this operation; it documents 200, 400, 401, 403, 405, 500",
+                        "detail": "Prefer: code=404 names no response of this operation; it documents 200, 400, 401, 403, 405, 500, 503",
                     }
                 ]
             },
