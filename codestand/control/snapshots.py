@@ -7,11 +7,13 @@ same writes the API makes (a group with all its codes at once, then its redempti
 
 from __future__ import annotations
 
+import functools
 import re
-
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from codestand import spec
 from codestand.core.clock import iso_millis, parse_datetime
 from codestand.core.errors import InvalidRequest, Problem
 from codestand.core.models import (
@@ -21,6 +23,11 @@ from codestand.core.models import (
     RedemptionEvent,
     RedemptionGroup,
 )
+from codestand.http.schema_problems import _cached_validator, may_have_problems, problems_of
+from codestand.moltin.messages import TABLE as MOLTIN_TEXTS
+from codestand.moltin.promotion_codes import MAX_CODES
+from codestand.moltin.promotions import _EXTRAS as EXTRAS
+from codestand.moltin.promotions import MAX_PROMOTIONS
 from codestand.storage.base import CATALOG_KINDS, Storage
 
 VERSION = 1
@@ -77,8 +84,10 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
     restored is refused with the tenants' state untouched.
     """
     try:
+        # Ids in lower case, as the catalog routes keep them (`tenant_routes._items`), which is
+        # how a group's ids are looked up (`thoughtindustries.catalog.resolve`).
         catalog = {
-            kind: [CatalogItem(id=i["id"], name=i["name"]) for i in snapshot["catalog"].get(kind, [])]
+            kind: [CatalogItem(id=i["id"].lower(), name=i["name"]) for i in snapshot["catalog"].get(kind, [])]
             for kind in CATALOG_KINDS
         }
         groups = [(_group_from(g), list(g["codes"])) for g in snapshot["redemptionCodeGroups"]]
@@ -137,12 +146,15 @@ def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
     """What the vendor routes refuse and a schema cannot say, record by record: a group holds
     `totalCodesCount` codes; generated, of `codeLength` (4 to 20) characters of `a-z0-9` (an
     uploaded group's codes are the admin's, which the contract's pattern has checked); a
-    promotion ends after it starts; a code is not used more than it may be."""
+    promotion is one `POST /v2/promotions` takes (`_as_created`) and ends after it starts; a
+    store holds at most as many promotions, and a promotion as many codes, as the vendor
+    routes let it; a code is not used more than it may be."""
     problems: list[Problem] = []
 
     def refuse(field: str, reason: str) -> None:
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(Problem("snapshot", field, {"reason": f"{field}: {reason}"}))
+        problem = Problem("snapshot", field, {"reason": f"{field}: {reason}"})
+        if len(problems) < MAX_PROBLEMS and problem not in problems:
+            problems.append(problem)
 
     for n, (group, codes) in enumerate(groups):
         where = f"redemptionCodeGroups[{n}]"
@@ -157,15 +169,55 @@ def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
                 refuse(f"{where}.codes[{m}]", f"{code} is not {group.code_length} characters long (codeLength)")
             elif not _GENERATED.fullmatch(code):
                 refuse(f"{where}.codes[{m}]", f"{code} is not of a-z and 0-9 only, as a generated code is (or mark the group uploaded)")
+    if len(promotions) > MAX_PROMOTIONS:
+        refuse("promotions", f"{len(promotions)} promotions where a store holds at most {MAX_PROMOTIONS}")
     for n, (promotion, codes) in enumerate(promotions):
         where = f"promotions[{n}]"
+        # Naming a promotion's problems takes a millisecond: only while more may be named.
+        for field, reason in _as_created(snapshot["promotions"][n], where) if len(problems) < MAX_PROBLEMS else ():
+            refuse(field, reason)
         if promotion.start >= promotion.end:
             refuse(f"{where}.end", "end must be after start")
+        if len(codes) > MAX_CODES:
+            refuse(f"{where}.codes", f"{len(codes)} codes where a promotion holds at most {MAX_CODES}")
         for m, code in enumerate(codes):
             if code.uses is not None and code.used > code.uses:
                 refuse(f"{where}.codes[{m}].used", f"used {code.used} times of {code.uses}")
     if problems:
         raise InvalidRequest(*problems)
+
+
+# A promotion's fields as `POST /v2/promotions` takes them in `data`; `extras` are the others it
+# keeps (`moltin.promotions.create`), at the top level of `data` there.
+_CREATED = ("name", "description", "enabled", "automatic", "promotion_type", "schema", "start", "end")
+
+
+@functools.cache
+def _create_schema() -> dict:
+    """The very schema `POST /v2/promotions` validates its `data` with (openapi.yaml
+    `MoltinPromotionCreate`: `schema` by `promotion_type`, lengths, amounts, cart limits), with
+    the components its `$ref`s name: the rules live there alone."""
+    return {"allOf": [{"$ref": "#/components/schemas/MoltinPromotionCreate"}], "components": spec.load()["components"]}
+
+
+def _as_created(record: dict, where: str) -> Iterator[tuple[str, str]]:
+    """What the vendor route would refuse in this snapshot promotion, field by field, in the
+    words it would answer with (`moltin.messages`); fields named as the snapshot has them."""
+    extras = record.get("extras") or {}
+    for key in extras:
+        if key not in EXTRAS:
+            yield f"{where}.extras.{key}", f"{key} is not a field the vendor route keeps (extras are {', '.join(EXTRAS)})"
+    # A null `automatic` is one the client never sent: the route takes no null for it.
+    data = {"type": "promotion", **{k: record[k] for k in _CREATED if record.get(k) is not None}}
+    data.update((k, v) for k, v in extras.items() if k in EXTRAS)
+    schema = _create_schema()
+    if not may_have_problems(schema, data):  # the compiled check: microseconds a promotion
+        return
+    for error in _cached_validator(schema).iter_errors(data):
+        moved = error.absolute_path and error.absolute_path[0] in EXTRAS
+        for problem in problems_of(error, f"{where}.extras" if moved else where):
+            _, (_, _, template) = MOLTIN_TEXTS.lookup(problem)
+            yield problem.field or where, MOLTIN_TEXTS.fill(template or "is not valid", problem)
 
 
 def _check(groups, events, promotions) -> None:
