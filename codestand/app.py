@@ -31,7 +31,7 @@ from codestand.http.middleware import (
 )
 from codestand.http.routes import RouteTable
 from codestand.http.validation import VALIDATOR_MAP
-from codestand.moltin.ratelimits import MoltinRateLimits
+from codestand.moltin.ratelimits import MoltinLimits, MoltinRateLimits
 from codestand.settings import Settings
 from codestand.storage import Storage, open_storage
 from codestand.thoughtindustries import keys as ti_keys
@@ -53,8 +53,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     secrets = [settings.admin_token, *(secret for _, secret in settings.moltin_clients)]
     ttl = None if settings.tenant_ttl_seconds is None else timedelta(seconds=settings.tenant_ttl_seconds)
     clock = clock or (SharedClock(store) if store.shared else Clock())
-    # Per process, as the rate-limit windows are (README: with several workers each counts its own).
-    ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor")
+    ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor", store=store)
     if store.shared:
         # One set of fault rules and one journal for every process on this store (the clock too).
         journal: Journal = SharedJournal(store, settings.journal_size, secrets=secrets)
@@ -72,6 +71,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
         tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
         ti=ti,
+        moltin_limits=MoltinLimits(store, enforce=settings.rate_limits == "vendor"),
     )
     app = DroppingApp(
         __name__,
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_middleware(VendorCORS, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins)
     app.add_middleware(LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # Inside CORS and the journal, so a 429 gets both.
-    app.add_middleware(MoltinRateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, enforce=settings.rate_limits == "vendor")
+    app.add_middleware(MoltinRateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, limits=services.moltin_limits)
     # Inside CORS and the journal (so a 429 gets both), outside the error path (so every answer
     # gets the quota headers).
     app.add_middleware(RateLimits, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services)

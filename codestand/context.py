@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the pipeline reads Services through this module; it imports
     from codestand.core.retention import Tenants
     from codestand.http.metrics import Metrics
     from codestand.http.routes import RouteTable
+    from codestand.moltin.ratelimits import MoltinLimits
     from codestand.settings import Settings
     from codestand.storage.base import Storage
     from codestand.thoughtindustries.catalog import Seed
@@ -38,6 +39,8 @@ class Services:
     metrics: Metrics | None = None
     # Thought Industries' keys, rate-limit windows and per-tenant limits.
     ti: TiState | None = None
+    # Moltin's per-store limits and their window.
+    moltin_limits: MoltinLimits | None = None
 
 
 def services_of(scope: dict[str, Any]) -> Services:

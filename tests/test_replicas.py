@@ -125,6 +125,94 @@ def test_the_journal_of_either_shows_requests_sent_to_both(pair):
             assert entries[0]["request"]["headers"]["authorization"] == "[redacted]"
 
 
+
+def _in_threads(count: int, work) -> None:
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_a_promotion_job_runs_once_however_many_replicas_read_it(pair):
+    """Every read of a store's jobs moves its queue on; replicas reading at once must not each
+    start the job: its 500 codes are generated once, not once a replica."""
+    a, b = pair
+    with a.client() as one:
+        one.put("/__codestand/clock", json={"now": FROZEN, "frozen": True})
+        headers = moltin_headers(one, "job-store")
+        promotion = one.post("/v2/promotions", headers=headers, json=LASTING_PROMOTION).json()["data"]
+        jobs = f"/v2/promotions/{promotion['id']}/jobs"
+        one.put("/__codestand/moltin/tenants/job-store/promotion-jobs-hold", json={"hold": True})
+        job = one.post(jobs, headers=headers, json={"type": "promotion_job", "job_type": "code_generate",
+                                                     "parameters": {"number_of_codes": 500}}).json()["data"]  # fmt: skip
+        assert job["status"] == "pending"
+        # Let go while nobody reads, then read from both replicas at once.
+        assert one.put("/__codestand/moltin/tenants/job-store/promotion-jobs-hold", json={"hold": False}).json() == {"hold": False}
+
+    together = threading.Barrier(8)
+
+    def read(n: int) -> None:
+        with (a, b)[n % 2].client() as http:
+            together.wait()
+            for _ in range(3):
+                assert http.get(jobs, headers=headers).status_code == 200
+
+    _in_threads(8, read)
+    with b.client() as other:
+        listed = other.get(jobs, headers=headers).json()["data"]
+        assert [(j["id"], j["status"], j.get("result")) for j in listed] == [(job["id"], "processing", {"generated": 500})]
+        codes = other.get(f"/v2/promotions/{promotion['id']}/codes", headers=headers, params={"page[limit]": 100}).json()
+        assert codes["meta"]["results"]["total"] == 500
+        other.post("/__codestand/clock/advance", json={"seconds": 2})
+        assert [j["status"] for j in other.get(jobs, headers=headers).json()["data"]] == ["completed"]
+        other.delete("/__codestand/clock")
+
+
+def test_a_jobs_hold_set_through_one_holds_on_the_other(pair):
+    a, b = pair
+    with a.client() as one, b.client() as other:
+        headers = moltin_headers(one, "hold-store")
+        promotion = one.post("/v2/promotions", headers=headers, json=LASTING_PROMOTION).json()["data"]
+        assert one.put("/__codestand/moltin/tenants/hold-store/promotion-jobs-hold", json={"hold": True}).json() == {"hold": True}
+        jobs = f"/v2/promotions/{promotion['id']}/jobs"
+        job = other.post(jobs, headers=headers, json={"type": "promotion_job", "job_type": "code_export"}).json()["data"]
+        for _ in range(4):
+            assert [(j["id"], j["status"]) for j in other.get(jobs, headers=headers).json()["data"]] == [(job["id"], "pending")]
+        cancelled = other.post(f"{jobs}/{job['id']}/cancel", headers=headers)
+        assert (cancelled.status_code, cancelled.json()["data"]["status"]) == (200, "cancelled")
+
+
+def test_rate_limit_windows_count_the_requests_of_every_replica(pair):
+    """Thought Industries' per-key window is one for the whole stand-in: the quota headers count
+    down across both ways in, and with enforcement turned on through one, the request after
+    the limit and its burst (120 + 20, Standard) is refused wherever it lands."""
+    a, b = pair
+    with a.client() as one:
+        one.put("/__codestand/clock", json={"now": FROZEN, "frozen": True})
+        assert one.put("/__codestand/tenants/quota-key/rate-limits", json={"enforced": True}).json() == {"enforced": True, "plan": "standard"}
+    remaining: list[int] = []
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def ping(n: int) -> None:
+        with (a, b)[n % 2].client() as http:
+            for _ in range(20):
+                response = http.get(PING, headers=ti_headers("quota-key"))
+                with lock:
+                    statuses[response.status_code] += 1
+                    if response.status_code == 200:
+                        remaining.append(int(response.headers["x-ratelimit-remaining"]))
+
+    _in_threads(8, ping)  # 160 requests
+    assert statuses == {200: 140, 429: 20}
+    # Each counted request saw its own count: 119 down to 0, then the burst at 0.
+    assert sorted(remaining, reverse=True) == [*range(119, -1, -1), *[0] * 20]
+    with b.client() as other:
+        refused = other.get(PING, headers=ti_headers("quota-key"))
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "54"
+        other.delete("/__codestand/clock")
+
 def test_a_replica_killed_while_clients_write_loses_nothing_it_acknowledged(replicas, postgres, pg_database):
     a, b = replicas
     acknowledged: dict[str, int] = {}

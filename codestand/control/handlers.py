@@ -38,6 +38,8 @@ async def reset_all() -> tuple[None, int]:
     s.clock.reset()
     if s.ti is not None:
         s.ti.reset()
+    if s.moltin_limits is not None:
+        s.moltin_limits.reset()
     return None, 204
 
 

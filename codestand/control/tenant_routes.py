@@ -116,8 +116,9 @@ async def moltin_use_code(tenant: str, body: dict) -> tuple[dict, int]:
 
 
 async def moltin_hold_jobs(tenant: str, body: dict) -> dict:
-    jobs.hold(tenants.moltin(tenant), body["hold"], current().clock.now())
-    return {"hold": jobs.held(tenants.moltin(tenant))}
+    s = current()
+    jobs.hold(s.store, tenants.moltin(tenant), body["hold"], s.clock.now())
+    return {"hold": jobs.held(s.store, tenants.moltin(tenant))}
 
 
 async def moltin_export_snapshot(tenant: str) -> dict:
@@ -135,11 +136,8 @@ async def moltin_import_snapshot(tenant: str, body: dict) -> tuple[None, int]:
 def reset(*keys: str) -> None:
     s = current()
     for key in keys:
-        s.store.reset(key)
+        s.store.reset(key)  # its rate-limit settings and jobs hold too: they are the store's
         s.tenants.forget(key)
-        vendor, name = tenants.split(key)
-        if vendor == tenants.THOUGHT_INDUSTRIES and s.ti is not None:
-            s.ti.reset(name)  # its rate-limit settings (thoughtindustries.ratelimits)
 
 
 def restore(body: dict, ti: str | None, moltin: str | None) -> None:

@@ -9,8 +9,9 @@ the window refuses ("Burst allowance permits short spikes above the base rate": 
 Industries' rate-limits page). Whether a refusal is enforced is the caller's choice: a window
 counts either way, so the headers a vendor sends are real counts.
 
-Counters live in the process (as the fault rules and the journal do): with several workers each
-counts its own requests.
+`FixedWindow` counts in the process; `StoreWindow` counts in a store that several processes
+share (PostgreSQL; SQLite with `--workers`), so that every worker and replica counts into one
+window per key: a limit is the limit of the whole stand-in, not of each replica.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ class Quota:
     retry_after: int  # whole seconds until then, at least 1
 
 
+def _window(seconds: int, now: datetime) -> tuple[int, float]:
+    """(the start of `now`'s window, in Unix seconds; `now` in Unix seconds)."""
+    elapsed = (now - _EPOCH).total_seconds()
+    return math.floor(elapsed / seconds) * seconds, elapsed
+
+
+def _quota(allowed: bool, limit: int, used: int, start: int, elapsed: float, seconds: int) -> Quota:
+    reset = start + seconds
+    return Quota(allowed, limit, max(0, limit - used), reset, max(1, math.ceil(reset - elapsed)))
+
+
 class FixedWindow:
     def __init__(self, seconds: int) -> None:
         self.seconds = seconds
@@ -45,8 +57,7 @@ class FixedWindow:
     def hit(self, key: str, now: datetime, *, limit: int, burst: int = 0, enforce: bool) -> Quota:
         """Count a request of `key` at `now`, unless it is refused (`enforce` and over
         `limit + burst` already); refused requests are not counted."""
-        elapsed = (now - _EPOCH).total_seconds()
-        start = math.floor(elapsed / self.seconds) * self.seconds
+        start, elapsed = _window(self.seconds, now)
         with self._lock:
             window, used = self._counts.get(key, (start, 0))
             if window != start:
@@ -57,27 +68,47 @@ class FixedWindow:
             if len(self._counts) >= _PRUNE_AT and key not in self._counts:
                 self._counts = {k: v for k, v in self._counts.items() if v[0] == start}
             self._counts[key] = (start, used)
-        reset = start + self.seconds
-        return Quota(allowed, limit, max(0, limit - used), reset, max(1, math.ceil(reset - elapsed)))
+        return _quota(allowed, limit, used, start, elapsed, self.seconds)
+
+    def _used(self, key: str, start: int) -> int:
+        with self._lock:
+            window, used = self._counts.get(key, (start, 0))
+        return used if window == start else 0
 
     def allows(self, key: str, now: datetime, *, limit: int, burst: int = 0) -> bool:
         """Whether one more request of `key` fits (for a request counted in several windows,
         which must be refused by all or none)."""
-        start = math.floor((now - _EPOCH).total_seconds() / self.seconds) * self.seconds
-        with self._lock:
-            window, used = self._counts.get(key, (start, 0))
-        return window != start or used < limit + burst
+        return self._used(key, _window(self.seconds, now)[0]) < limit + burst
 
     def peek(self, key: str, now: datetime, *, limit: int) -> Quota:
         """The key's standing without counting a request."""
-        elapsed = (now - _EPOCH).total_seconds()
-        start = math.floor(elapsed / self.seconds) * self.seconds
-        with self._lock:
-            window, used = self._counts.get(key, (start, 0))
-        used = used if window == start else 0
-        reset = start + self.seconds
-        return Quota(True, limit, max(0, limit - used), reset, max(1, math.ceil(reset - elapsed)))
+        start, elapsed = _window(self.seconds, now)
+        return _quota(True, limit, self._used(key, start), start, elapsed, self.seconds)
 
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+class StoreWindow(FixedWindow):
+    """A fixed window counted in the store (`count_rate`, one statement a request), by every
+    process on it. `name` keeps the buckets of two windows on one store apart."""
+
+    def __init__(self, store, name: str, seconds: int) -> None:
+        super().__init__(seconds)
+        self.store = store
+        self.name = name
+
+    def hit(self, key: str, now: datetime, *, limit: int, burst: int = 0, enforce: bool) -> Quota:
+        start, elapsed = _window(self.seconds, now)
+        bucket = f"{self.name}:{key}"
+        used = self.store.count_rate(bucket, start, limit + burst if enforce else None)
+        if used is None:  # refused, and not counted
+            return _quota(False, limit, self.store.rate_used(bucket, start), start, elapsed, self.seconds)
+        return _quota(True, limit, used, start, elapsed, self.seconds)
+
+    def _used(self, key: str, start: int) -> int:
+        return self.store.rate_used(f"{self.name}:{key}", start)
+
+    def clear(self) -> None:
+        self.store.clear_rates(self.name)

@@ -15,6 +15,12 @@ clock's `now` (`advance`). A job starts when the one before it in the store's qu
 generates its codes or takes its export at that instant, and is done `PROCESSING` later. So a
 test with a frozen clock sees `processing` until it advances the clock, and the control plane's
 hold (`hold`) keeps a store's jobs `pending` for as long as it is set.
+
+Each step of a job (start, its work written, completed, cancelled) is written only if the job
+is still as it was read (`replace_promotion_job(..., expected=)`), so when workers or replicas
+on one store read the queue at once, one of them takes the step and the others see its result:
+a job generates its codes once. A started job whose work is not written yet is in another
+process's hands; the queue waits for it.
 """
 
 from __future__ import annotations
@@ -37,22 +43,22 @@ PROCESSING = timedelta(seconds=1)  # how long a job takes: a guess, the vendor g
 UNFINISHED = ("pending", "processing")
 ALPHABET = string.ascii_lowercase + string.digits  # the vendor's example `aa2b-3c4d`
 
-# Per process, like the clock and the fault rules: stores whose jobs the control plane keeps
-# pending, and when it let go of each (no job starts before that instant).
-_held: set[str] = set()
-_released: dict[str, datetime] = {}
+# The control plane's hold on a store's jobs (a tenant setting, so every worker and replica
+# sees it): `{"held": true}` while set; `{"released_at": ...}` once let go (no job starts
+# before that instant, so a job held pending is not reported as started in the past).
+HOLD = "promotion_jobs_hold"
 
 
-def hold(tenant: str, on: bool, now: datetime) -> None:
+def hold(store: Storage, tenant: str, on: bool, now: datetime) -> None:
     if on:
-        _held.add(tenant)
-    elif tenant in _held:
-        _held.discard(tenant)
-        _released[tenant] = now
+        store.set_tenant_setting(tenant, HOLD, {"held": True})
+    elif held(store, tenant):
+        store.set_tenant_setting(tenant, HOLD, {"released_at": now.isoformat()})
 
 
-def held(tenant: str) -> bool:
-    return tenant in _held
+def held(store: Storage, tenant: str) -> bool:
+    setting = store.tenant_setting(tenant, HOLD)
+    return isinstance(setting, dict) and bool(setting.get("held"))
 
 
 def create(store: Storage, clock: Clock, tenant: str, promotion_id: str, data: dict) -> PromotionJob:
@@ -104,17 +110,24 @@ def get(store: Storage, clock: Clock, tenant: str, promotion_id: str, job_id: st
 
 
 def cancel(store: Storage, clock: Clock, tenant: str, promotion_id: str, job_id: str) -> PromotionJob:
-    job = get(store, clock, tenant, promotion_id, job_id)
-    if job.status not in UNFINISHED:
-        raise RuleViolation(Problem("job_not_cancellable", params={"status": job.status}))
-    result = job.result
-    if job.job_type == "code_generate":
-        made = list(job.codes)
-        deleted = store.delete_promotion_codes(tenant, promotion_id, made) if made else 0
-        result = {"generated": (job.result or {}).get("generated", 0), "deleted": deleted}
-    # The stand-in removes generated codes at once, so `cancelling` passes in no time.
-    cancelled = replace(job, status="cancelled", updated_at=clock.now(), result=result, codes=())
-    store.replace_promotion_job(tenant, cancelled)
+    # Tried again only when another process moved the job on meanwhile, which it can do at most
+    # three times (started, work written, completed) before the job is no longer cancellable.
+    while True:
+        job = get(store, clock, tenant, promotion_id, job_id)
+        if job.status not in UNFINISHED:
+            raise RuleViolation(Problem("job_not_cancellable", params={"status": job.status}))
+        result = job.result
+        if job.job_type == "code_generate":
+            result = {"generated": (job.result or {}).get("generated", 0), "deleted": 0}
+        # The stand-in removes generated codes at once, so `cancelling` passes in no time.
+        cancelled = replace(job, status="cancelled", updated_at=clock.now(), result=result, codes=())
+        if store.replace_promotion_job(tenant, cancelled, expected=job):
+            break
+    if job.codes:
+        deleted = store.delete_promotion_codes(tenant, promotion_id, list(job.codes))
+        counted = replace(cancelled, result={**cancelled.result, "deleted": deleted})
+        if store.replace_promotion_job(tenant, counted, expected=cancelled):
+            cancelled = counted
     advance(store, clock, tenant)
     return cancelled
 
@@ -129,36 +142,62 @@ def export_file(store: Storage, clock: Clock, tenant: str, promotion_id: str, jo
 
 def advance(store: Storage, clock: Clock, tenant: str) -> None:
     """Bring the store's queue up to `now`: start and finish jobs in turn, oldest first."""
-    if tenant in _held:
+    setting = store.tenant_setting(tenant, HOLD)
+    if isinstance(setting, dict) and setting.get("held"):
         return
     now = clock.now()
-    free_at = _released.get(tenant)  # when the job before finished (or the hold ended)
+    released = setting.get("released_at") if isinstance(setting, dict) else None
+    free_at = datetime.fromisoformat(released) if released else None  # when the job before finished (or the hold ended)
     for job in store.unfinished_promotion_jobs(tenant):
         if job.status == "pending":
             start = max(job.created_at, free_at) if free_at else job.created_at
             if start > now:
                 return
             job = _start(store, tenant, job, start)
-        done_at = job.updated_at + PROCESSING
+            if job is None:
+                return  # another process took this step first
         if job.status == "processing":
+            if not _worked(job):
+                return  # started by another process, which is still at its work
+            done_at = job.updated_at + PROCESSING
             if done_at > now:
                 return  # the queue waits for this one
-            job = replace(job, status="completed", updated_at=done_at, codes=())
-            store.replace_promotion_job(tenant, job)
+            completed = replace(job, status="completed", updated_at=done_at, codes=())
+            if not store.replace_promotion_job(tenant, completed, expected=job):
+                return
+            job = completed
         free_at = job.updated_at
 
 
-def _start(store: Storage, tenant: str, job: PromotionJob, at: datetime) -> PromotionJob:
-    """A job's work, done at the instant it starts; it then `processing`, or `failed`."""
+def _worked(job: PromotionJob) -> bool:
+    """Whether a started job's work is written: its codes generated, or its export taken."""
+    return job.result is not None if job.job_type == "code_generate" else job.file is not None
+
+
+def _start(store: Storage, tenant: str, job: PromotionJob, at: datetime) -> PromotionJob | None:
+    """A job's work, done at the instant it starts; it is then `processing`, or `failed`. None
+    if another process started it first."""
+    claimed = replace(job, status="processing", updated_at=at)
+    if not store.replace_promotion_job(tenant, claimed, expected=job):
+        return None
     promotion = store.get_promotion(tenant, job.promotion_id)
     if promotion is None:
-        started = replace(job, status="failed", updated_at=at, error="promotion not found")
+        started = replace(claimed, status="failed", error="promotion not found")
     elif job.job_type == "code_export":
-        started = replace(job, status="processing", updated_at=at, file=_csv(store, tenant, job.promotion_id))
+        started = replace(claimed, file=_csv(store, tenant, job.promotion_id))
     else:
-        started = _generate(store, tenant, job, promotion, at)
-    store.replace_promotion_job(tenant, started)
-    return started
+        started = _generate(store, tenant, claimed, promotion, at)
+    if store.replace_promotion_job(tenant, started, expected=claimed):
+        return started
+    # Cancelled while at its work (the only step another process can take meanwhile): what
+    # it generated goes too, counted in the cancelled job's result.
+    if started.codes:
+        deleted = store.delete_promotion_codes(tenant, job.promotion_id, list(started.codes))
+        now = store.get_promotion_job(tenant, job.promotion_id, job.id)
+        if now is not None:
+            result = {"generated": len(started.codes), "deleted": (now.result or {}).get("deleted", 0) + deleted}
+            store.replace_promotion_job(tenant, replace(now, result=result), expected=now)
+    return None
 
 
 def _generate(store: Storage, tenant: str, job: PromotionJob, promotion, at: datetime) -> PromotionJob:

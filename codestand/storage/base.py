@@ -288,8 +288,10 @@ class Storage(abc.ABC):
     def add_promotion_job(self, tenant: str, job: PromotionJob) -> None: ...
 
     @abc.abstractmethod
-    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
-        """Write a job's new state (status, result, ...); nothing if the job is gone."""
+    def replace_promotion_job(self, tenant: str, job: PromotionJob, expected: PromotionJob | None = None) -> bool:
+        """Write a job's new state (status, result, ...); whether it was written: not if the job
+        is gone or, with `expected`, if it is no longer as `expected` shows it (another worker or
+        replica moved it on first), so that each step of a job is taken once."""
 
     @abc.abstractmethod
     def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None: ...
@@ -317,6 +319,17 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def get_promotion_usages(self, tenant: str, ids: Iterable[str]) -> list[PromotionUsage]:
         """Those of `ids` the store has, in the order asked."""
+
+    # The stand-in's own switches of a tenant -----------------------------------------
+    # (Set through the control plane: rate limits, a hold on promotion jobs. Kept in the store
+    # so that every worker and replica on it sees them; a tenant's reset forgets them.)
+    @abc.abstractmethod
+    def tenant_setting(self, tenant: str, name: str) -> object | None:
+        """The JSON value set under `name`, or None."""
+
+    @abc.abstractmethod
+    def set_tenant_setting(self, tenant: str, name: str, value: object | None) -> None:
+        """Set a JSON value under `name`; None removes it."""
 
     # Whole store ----------------------------------------------------------------------
     @abc.abstractmethod

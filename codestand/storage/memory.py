@@ -74,6 +74,7 @@ class _Tenant:
     promotion_versions: dict[str, list[Promotion]] = field(default_factory=lambda: defaultdict(list))
     jobs: dict[str, PromotionJob] = field(default_factory=dict)  # insertion = creation order
     usages: dict[str, PromotionUsage] = field(default_factory=dict)  # insertion = the order of use
+    settings: dict[str, object] = field(default_factory=dict)  # the control plane's switches, by name
 
 
 class MemoryStorage(MoltinMemory, Storage):
@@ -319,6 +320,20 @@ class MemoryStorage(MoltinMemory, Storage):
                 state.redeemed.discard(code)
                 state.codes_by_length[len(code)] -= 1
             return True
+
+    def tenant_setting(self, tenant: str, name: str) -> object | None:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return state.settings.get(name) if state else None
+
+    def set_tenant_setting(self, tenant: str, name: str, value: object | None) -> None:
+        with self._lock:
+            if value is None:
+                state = self._tenants.get(tenant)
+                if state is not None:
+                    state.settings.pop(name, None)
+            else:
+                self._tenants[tenant].settings[name] = value
 
     def reset(self, tenant: str | None = None) -> None:
         with self._lock:

@@ -127,11 +127,13 @@ class MoltinMemory:
         with self._lock:
             self._tenants[tenant].jobs[job.id] = job
 
-    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+    def replace_promotion_job(self, tenant: str, job: PromotionJob, expected: PromotionJob | None = None) -> bool:
         with self._lock:
             state = self._tenants.get(tenant)
-            if state is not None and job.id in state.jobs:
-                state.jobs[job.id] = job
+            if state is None or job.id not in state.jobs or (expected is not None and state.jobs[job.id] != expected):
+                return False
+            state.jobs[job.id] = job
+            return True
 
     def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
         with self._lock:

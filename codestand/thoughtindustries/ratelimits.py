@@ -13,7 +13,9 @@
   (`{"error": "rate_limit_exceeded", "message": ..., "retryAfter": N}`) until the window resets.
 
 Refusing is off unless `--rate-limits vendor` or the control plane turns it on for a tenant
-(an instance); the counts and headers are there either way.
+(an instance); the counts and headers are there either way. A tenant's settings are the store's
+(`tenant_setting`), and on a store several processes share so are the counts
+(`core.ratelimit.StoreWindow`): every worker and replica counts a key into one window.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ import dataclasses
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codestand.core.errors import Problem, TooManyRequests
-from codestand.core.ratelimit import FixedWindow, Quota
+from codestand.core import tenants
+from codestand.core.ratelimit import FixedWindow, Quota, StoreWindow
+from codestand.http import offload
 from codestand.http.auth import authorizations
+from codestand.storage.base import StorageUnavailable
 from codestand.thoughtindustries.keys import Key
 from codestand.thoughtindustries.messages import render
 
@@ -33,16 +38,30 @@ EVENTS_LIMIT = 100  # "GET events: 100 per minute" [doc]
 _EVENTS_PATH = "/incoming/v2/events/"
 
 
-class TiState:
-    """What Thought Industries keeps beside the store: declared keys, the rate-limit windows
-    and each tenant's rate-limit settings from the control plane."""
+SETTING = "rate_limits"  # the tenant setting the control plane writes
 
-    def __init__(self, keys: dict[str, Key], *, enforce: bool) -> None:
+
+class _NoSettings:
+    shared = False
+
+    def tenant_setting(self, tenant: str, name: str) -> None:
+        return None
+
+
+class TiState:
+    """What Thought Industries keeps beside its records: declared keys, the rate-limit windows,
+    and each tenant's rate-limit settings from the control plane (in the store)."""
+
+    def __init__(self, keys: dict[str, Key], *, enforce: bool, store) -> None:
         self.keys = keys
         self.enforce = enforce
-        self.plan_window = FixedWindow(60)
-        self.events_window = FixedWindow(60)
-        self._tenants: dict[str, dict[str, object]] = {}
+        self.store = store
+        if store.shared:
+            self.plan_window: FixedWindow = StoreWindow(store, "ti-plan", 60)
+            self.events_window: FixedWindow = StoreWindow(store, "ti-events", 60)
+        else:
+            self.plan_window, self.events_window = FixedWindow(60), FixedWindow(60)
+        self._offline: TiState | None = None
 
     def tenant_of(self, key: str) -> str:
         found = self.keys.get(key)
@@ -51,22 +70,26 @@ class TiState:
     def limits(self, tenant: str, key: str | None = None) -> dict[str, object]:
         """A tenant's standing: whether limits refuse, and the plan (the control plane's for the
         tenant, else the one the keys file names for the key, else Standard)."""
-        own = self._tenants.get(tenant, {})
+        own = self.store.tenant_setting(tenants.ti(tenant), SETTING) or {}
         declared = self.keys[key].plan if key in self.keys else "standard"
         return {"enforced": own.get("enforced", self.enforce), "plan": own.get("plan", declared)}
 
     def set_limits(self, tenant: str, body: dict[str, object]) -> dict[str, object]:
-        own = self._tenants.setdefault(tenant, {})
+        own = self.store.tenant_setting(tenants.ti(tenant), SETTING) or {}
         own.update({k: v for k, v in body.items() if k in ("enforced", "plan") and v is not None})
+        self.store.set_tenant_setting(tenants.ti(tenant), SETTING, own)
         return self.limits(tenant)
 
-    def reset(self, tenant: str | None = None) -> None:
-        if tenant is None:
-            self._tenants.clear()
-            self.plan_window.clear()
-            self.events_window.clear()
-        else:
-            self._tenants.pop(tenant, None)
+    def offline(self) -> TiState:
+        """Limits off and counts in the process, for while the store cannot be reached."""
+        if self._offline is None:
+            self._offline = TiState(self.keys, enforce=False, store=_NoSettings())
+        return self._offline
+
+    def reset(self) -> None:
+        """Every tenant was reset (its settings with it, by the store): the counts go too."""
+        self.plan_window.clear()
+        self.events_window.clear()
 
 
 def bearer_key(scope: Scope) -> str | None:
@@ -87,13 +110,14 @@ class RateLimits:
     def __init__(self, app: ASGIApp, services) -> None:
         self.app = app
         self.services = services
+        self.waits = services.store.waits  # the count reads (and may write) the store: off the loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not (path.startswith("/incoming/") or path == "/incoming"):
             await self.app(scope, receive, send)
             return
-        quota = self.count(scope)
+        quota = await offload.run(self.standing, scope) if self.waits else self.standing(scope)
         headers = [
             (b"x-ratelimit-limit", str(quota.limit).encode()),
             (b"x-ratelimit-remaining", str(quota.remaining).encode()),
@@ -114,8 +138,14 @@ class RateLimits:
 
         await self.app(scope, receive, send_with_headers)
 
-    def count(self, scope: Scope) -> Quota:
-        ti: TiState = self.services.ti
+    def standing(self, scope: Scope) -> Quota:
+        try:
+            return self.count(scope, self.services.ti)
+        except StorageUnavailable:
+            # The request answers 503 by itself; its headers count in this process meanwhile.
+            return self.count(scope, self.services.ti.offline())
+
+    def count(self, scope: Scope, ti: TiState) -> Quota:
         now = self.services.clock.now()
         key = bearer_key(scope)
         if key is None:

@@ -576,6 +576,41 @@ def test_jobs_are_kept_listed_and_replaced(store):
     assert store.list_promotion_jobs("a", q.id) == []
 
 
+
+def test_a_job_step_is_written_only_over_the_state_it_was_taken_from(store):
+    """Two processes reading the same pending job: the first to write its next state wins, the
+    other's write is refused and changes nothing (jobs run once on a shared store)."""
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    pending = PromotionJob(id="j1", promotion_id=p.id, job_type="code_generate", status="pending", created_at=T0, updated_at=T0,
+                           parameters={"number_of_codes": 1, "code_length": 8})  # fmt: skip
+    store.add_promotion_job("a", pending)
+    mine = replace(pending, status="processing", updated_at=T0 + timedelta(seconds=1))
+    theirs = replace(pending, status="cancelled", updated_at=T0 + timedelta(seconds=2))
+    assert store.replace_promotion_job("a", mine, expected=pending) is True
+    assert store.replace_promotion_job("a", theirs, expected=pending) is False
+    assert store.get_promotion_job("a", p.id, "j1") == mine
+    worked = replace(mine, result={"generated": 1}, codes=("aaaa-bbbb",))
+    assert store.replace_promotion_job("a", worked, expected=mine) is True
+    assert store.replace_promotion_job("a", worked, expected=mine) is False
+    assert store.replace_promotion_job("b", worked) is False  # another tenant has no such job
+    assert store.get_promotion_job("a", p.id, "j1") == worked
+
+
+def test_tenant_settings_are_the_tenants_own_and_go_with_its_reset(store):
+    store.set_tenant_setting("a", "limits", {"enforced": True, "plan": "enterprise"})
+    store.set_tenant_setting("a", "hold", {"held": True})
+    assert store.tenant_setting("a", "limits") == {"enforced": True, "plan": "enterprise"}
+    assert store.tenant_setting("b", "limits") is None
+    store.set_tenant_setting("a", "hold", None)
+    assert store.tenant_setting("a", "hold") is None
+    store.set_tenant_setting("b", "limits", {"enforced": False})
+    store.reset("a")
+    assert store.tenant_setting("a", "limits") is None
+    assert store.tenant_setting("b", "limits") == {"enforced": False}
+    store.reset()
+    assert store.tenant_setting("b", "limits") is None
+
 # Keyset pages, uploaded codes, gifts (Thought Industries, issue 14) ------------------------------
 
 from codestand.storage.base import GroupPosition  # noqa: E402

@@ -175,6 +175,8 @@ def test_a_version_3_file_gets_the_group_flags_table(tmp_path):
     store.close()
     db = sqlite3.connect(path)
     db.execute("DROP TABLE redemption_group_flags")
+    for table in VERSION_5_TABLES:
+        db.execute(f"DROP TABLE {table}")
     db.execute("PRAGMA user_version = 3")
     db.commit()
     db.close()
@@ -182,4 +184,31 @@ def test_a_version_3_file_gets_the_group_flags_table(tmp_path):
     assert store.get_group("a", kept.id) == kept
     assert store.set_group_gift("a", kept.id, True).gift is True
     store.close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+
+
+VERSION_5_TABLES = ("tenant_settings", "rate_windows", "tenant_uses")
+
+
+def test_a_version_4_file_gets_the_coordination_tables(tmp_path):
+    """Schema version 5 (tenant settings, rate-limit windows and tenant uses, shared by the
+    processes on a store) adds three tables; a file of version 4 keeps its groups and gains them."""
+    path = tmp_path / "v4.sqlite"
+    store = SqliteStorage(path)
+    kept = group(total=1)
+    store.create_group("a", kept, ["aaaaaa"])
+    store.close()
+    db = sqlite3.connect(path)
+    for table in VERSION_5_TABLES:
+        db.execute(f"DROP TABLE {table}")
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    store = SqliteStorage(path)
+    assert store.get_group("a", kept.id) == kept
+    store.set_tenant_setting("a", "switch", {"on": True})
+    assert store.tenant_setting("a", "switch") == {"on": True}
+    assert store.count_rate("key:a", 60, cap=1) == 1
+    assert store.count_rate("key:a", 60, cap=1) is None
+    store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5

@@ -1,5 +1,5 @@
 """Schema version 3 (a promotion's history, jobs and usages): a version-2 file is upgraded in place,
-through version 4 too."""
+through versions 4 and 5 too."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime, timezone
 
 from codestand.core.models import Promotion, PromotionCode
-from codestand.storage.sql import moltin_history, ti_pages
+from codestand.storage.sql import coordination, moltin_history, ti_pages
 from codestand.storage.sqlite import SCHEMA, SCHEMA_VERSION, SqliteStorage
 
 NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
@@ -16,8 +16,9 @@ NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
 def test_a_version_2_file_keeps_its_promotions_and_codes(tmp_path):
     path = tmp_path / "v2.sqlite"
     db = sqlite3.connect(path)
-    # A version-2 file has neither version 3's tables nor version 4's.
-    for statement in SCHEMA[: len(SCHEMA) - len(moltin_history.TO_VERSION_3) - len(ti_pages.TO_VERSION_4)]:
+    # A version-2 file has none of the tables of versions 3, 4 and 5.
+    later = len(moltin_history.TO_VERSION_3) + len(ti_pages.TO_VERSION_4) + len(coordination.TO_VERSION_5)
+    for statement in SCHEMA[: len(SCHEMA) - later]:
         db.execute(statement)
     db.execute("INSERT INTO tenants (name) VALUES ('s')")
     db.execute(
@@ -42,4 +43,4 @@ def test_a_version_2_file_keeps_its_promotions_and_codes(tmp_path):
         assert store.list_promotion_versions("s", "p", offset=0, limit=10).items == [promotion]
     finally:
         store.close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5

@@ -102,11 +102,15 @@ def add_job(db: Db, number: int, job: PromotionJob) -> None:
     )
 
 
-def replace_job(db: Db, tenant: str, job: PromotionJob) -> None:
-    db.execute(
-        f"UPDATE promotion_jobs SET status = ?, job_json = ? WHERE tenant = {_TENANT} AND id = ?",
-        (job.status, json.dumps(_job_json(job)), tenant, job.id),
-    )
+def replace_job(db: Db, tenant: str, job: PromotionJob, expected: PromotionJob | None) -> bool:
+    new = (job.status, json.dumps(_job_json(job)), tenant, job.id)
+    if expected is None:
+        return db.execute(f"UPDATE promotion_jobs SET status = ?, job_json = ? WHERE tenant = {_TENANT} AND id = ?", new).rowcount > 0
+    # The JSON as stored: `expected` was read from it, and its text is written the same way again.
+    return db.execute(
+        f"UPDATE promotion_jobs SET status = ?, job_json = ? WHERE tenant = {_TENANT} AND id = ? AND job_json = ?",
+        (*new, json.dumps(_job_json(expected))),
+    ).rowcount > 0
 
 
 def get_job(db: Db, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
@@ -206,9 +210,9 @@ class MoltinHistoryTables:
         with self._writing() as db:
             add_job(db, tenant_number(db, tenant), job)
 
-    def replace_promotion_job(self, tenant: str, job: PromotionJob) -> None:
+    def replace_promotion_job(self, tenant: str, job: PromotionJob, expected: PromotionJob | None = None) -> bool:
         with self._writing() as db:
-            replace_job(db, tenant, job)
+            return replace_job(db, tenant, job, expected)
 
     def get_promotion_job(self, tenant: str, promotion_id: str, job_id: str) -> PromotionJob | None:
         with self._read() as db:

@@ -20,6 +20,7 @@ from typing import Any
 from codestand.storage.base import Storage
 from codestand.storage.sql.common import TENANT, Db
 from codestand.storage.sql.control import ControlTables
+from codestand.storage.sql.coordination import CoordinationTables
 from codestand.storage.sql.dialect import Dialect
 from codestand.storage.sql.moltin import MoltinTables
 from codestand.storage.sql.moltin_history import MoltinHistoryTables
@@ -28,7 +29,7 @@ from codestand.storage.sql.thoughtindustries import ThoughtIndustriesTables
 from codestand.storage.sql.ti_pages import ThoughtIndustriesPages
 
 
-class SqlStorage(ThoughtIndustriesPages, ThoughtIndustriesTables, MoltinTables, MoltinHistoryTables, ControlTables, Storage):
+class SqlStorage(ThoughtIndustriesPages, ThoughtIndustriesTables, MoltinTables, MoltinHistoryTables, ControlTables, CoordinationTables, Storage):
     dialect: Dialect
     # Several processes see the same state through this store (so the control plane's state
     # belongs in it too); a backend on a server always is, a file only when shared by workers.
