@@ -15,7 +15,7 @@ from codestand.control.journal import Journal, JournalRecorder
 from codestand.control.prefer import PreferCode
 from codestand.control.shared import SharedClock, SharedFaults, SharedJournal, SharedState
 from codestand.core.clock import Clock
-from codestand.core.retention import Tenants
+from codestand.core.retention import SharedTenants, Tenants
 from codestand.http import error_handling, fastpath, offload, operations, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         journal=journal,
         faults=faults,
         metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
-        tenants=Tenants(store, clock, ttl=ttl, limit=settings.max_tenants),
+        tenants=(SharedTenants if store.shared else Tenants)(store, clock, ttl=ttl, limit=settings.max_tenants),
         ti=ti,
         moltin_limits=MoltinLimits(store, enforce=settings.rate_limits == "vendor"),
     )

@@ -28,6 +28,14 @@ def replicas(pg_database, tmp_path):
 
 
 @pytest.fixture
+def bounded_replicas(pg_database, tmp_path):
+    """Two replicas that forget tenants unused for a minute and hold at most three."""
+    flags = ("--storage", pg_database, "--quiet", "--db-pool-size", "4", "--tenant-ttl", "60s", "--max-tenants", "3")
+    with Server(tmp_path / "a.log", *flags) as a, Server(tmp_path / "b.log", *flags) as b:
+        yield a, b
+
+
+@pytest.fixture
 def workers(tmp_path):
     """SQLite shared by two worker processes: the kernel hands each connection to either."""
     with Server(tmp_path / "w.log", "--storage", f"sqlite:{tmp_path / 'w.sqlite'}", "--workers", "2", "--quiet") as server:
@@ -212,6 +220,39 @@ def test_rate_limit_windows_count_the_requests_of_every_replica(pair):
         refused = other.get(PING, headers=ti_headers("quota-key"))
         assert refused.status_code == 429 and refused.headers["retry-after"] == "54"
         other.delete("/__codestand/clock")
+
+
+def test_a_tenant_used_through_one_replica_is_not_forgotten_by_the_other(bounded_replicas):
+    """`--tenant-ttl` counts the uses of every replica: a tenant one replica last saw long ago
+    but the other uses is kept; one no replica used for the TTL is forgotten."""
+    a, b = bounded_replicas
+    with a.client() as one, b.client() as other:
+        one.put("/__codestand/clock", json={"now": FROZEN, "frozen": True})
+        kept = one.post("/incoming/v2/redemptionCodes", headers=ti_headers("busy"), json=ti_group("kept", 2, 8)).json()
+        idle = one.post("/incoming/v2/redemptionCodes", headers=ti_headers("idle"), json=ti_group("idle", 2, 8)).json()
+        one.post("/__codestand/clock/advance", json={"seconds": 50})
+        assert other.get(PING, headers=ti_headers("busy")).status_code == 200  # used through the other one only
+        one.post("/__codestand/clock/advance", json={"seconds": 20})  # 70 s after A last saw either
+        assert one.get(PING, headers=ti_headers("sweeper")).status_code == 200  # A sweeps
+        assert one.get(f"/incoming/v2/redemptionCodes/{kept['id']}", headers=ti_headers("busy")).status_code == 200
+        assert other.get(f"/incoming/v2/redemptionCodes/{idle['id']}", headers=ti_headers("idle")).status_code == 404
+        one.delete("/__codestand/clock")
+
+
+def test_max_tenants_counts_the_tenants_of_every_replica(bounded_replicas):
+    a, b = bounded_replicas
+    with a.client() as one, b.client() as other:
+        assert one.get(PING, headers=ti_headers("t-1")).status_code == 200
+        assert other.get(PING, headers=ti_headers("t-2")).status_code == 200
+        assert one.get(PING, headers=ti_headers("t-3")).status_code == 200
+        refused = other.get(PING, headers=ti_headers("t-4"))
+        assert (refused.status_code, refused.json()) == (
+            503,
+            {"errors": ["The stand-in holds 3 tenants, as many as it may (--max-tenants); try again once some are forgotten."]},
+        )
+        reset = one.post("/__codestand/thoughtindustries/tenants/t-2/reset", headers={"X-Codestand": "1"})
+        assert reset.status_code == 204  # through the other replica than the one that saw it
+        assert other.get(PING, headers=ti_headers("t-4")).status_code == 200
 
 def test_a_replica_killed_while_clients_write_loses_nothing_it_acknowledged(replicas, postgres, pg_database):
     a, b = replicas

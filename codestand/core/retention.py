@@ -8,8 +8,10 @@ tenants not used for that long are forgotten (their state reset, as `POST .../re
 looked for at most once every `SWEEP_EVERY` of use. With a maximum, a tenant beyond it is
 refused until one is forgotten.
 
-The notes live in the process, like the journal: after a restart on a file store, a tenant
-counts from its next use; with several workers each counts the uses it served.
+`Tenants` keeps the notes in the process (the memory store, one process). On a store several
+processes share (PostgreSQL; SQLite with `--workers`) `SharedTenants` keeps them in the store,
+so a replica forgets a tenant only when no replica has used it for the TTL, and the maximum
+counts the tenants of all of them.
 """
 
 from __future__ import annotations
@@ -82,3 +84,55 @@ class Tenants:
 
     def __len__(self) -> int:
         return len(self._last_use)
+
+
+# A process notes a tenant's use in the store at most this often (the TTL is minutes or more).
+NOTE_EVERY = timedelta(seconds=1)
+
+
+class SharedTenants(Tenants):
+    """The notes in the store (`note_tenant_use`, `idle_tenants`, ...), for every process on it."""
+
+    def __init__(self, store: Storage, clock: Clock, *, ttl: timedelta | None, limit: int | None) -> None:
+        super().__init__(store, clock, ttl=ttl, limit=limit)
+        self._noted: dict[str, datetime] = {}  # what this process last wrote, to write less
+
+    def use(self, key: str) -> None:
+        if not self.active:
+            return
+        now = self.clock.now()
+        if self.ttl is not None and (self._swept is None or now - self._swept >= min(SWEEP_EVERY, self.ttl) or now < self._swept):
+            self.sweep(now)
+        noted = self._noted.get(key)
+        if noted is not None and noted <= now < noted + NOTE_EVERY:
+            return
+        if self.limit is not None and self.store.tenant_used(key) is None and self.store.tenant_use_count() >= self.limit:
+            raise TenantLimit(Problem("too_many_tenants", params={"limit": self.limit}))
+        self.store.note_tenant_use(key, now)
+        if len(self._noted) >= 10_000:
+            self._noted.clear()
+        self._noted[key] = now
+
+    def forget(self, key: str | None = None) -> None:
+        self.store.forget_tenant_use(key)
+        if key is None:
+            self._noted.clear()
+        else:
+            self._noted.pop(key, None)
+
+    def sweep(self, now: datetime) -> int:
+        self._swept = now
+        if self.ttl is None:
+            return 0
+        deadline = now - self.ttl
+        forgotten = 0
+        for key in self.store.idle_tenants(deadline):
+            # Only if still idle: another replica may have used it since the list was read.
+            if self.store.forget_tenant_use(key, unless_since=deadline):
+                self.store.reset(key)
+                self._noted.pop(key, None)
+                forgotten += 1
+        return forgotten
+
+    def __len__(self) -> int:
+        return self.store.tenant_use_count()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codestand.context import services_of
+from codestand.core import tenants
 from codestand.core.errors import Problem, TooManyRequests
 from codestand.core.ratelimit import FixedWindow, Quota, StoreWindow
 from codestand.http import offload
@@ -61,7 +62,7 @@ class MoltinLimits:
             found = tokens.resolve(self.store, clock, token)
             if found is None:
                 return None
-            standing = self.limits(found.tenant)
+            standing = self.limits(tenants.moltin(found.tenant))
             if not standing["enforced"]:
                 return None
             limit = STORE_LIMITS[str(standing["store_kind"])]
