@@ -195,6 +195,11 @@ VALID_BODIES: dict[str, Callable[[State], Any]] = {
     "set_gift": lambda s: {"gift": True},
     "set_rate_limits": lambda s: {"plan": "standard"},
     # The routes naming the vendor's tenant.
+    "ti_upload_group": lambda s: {"label": "Uploaded", "codes": ["hostile-upload-2"], "courses": [GROUP["courses"][0]]},
+    "ti_add_group_codes": lambda s: {"count": 1},
+    "ti_set_gift": lambda s: {"gift": True},
+    "ti_set_rate_limits": lambda s: {"plan": "standard"},
+    "moltin_set_rate_limits": lambda s: {"store_kind": "development"},
     "ti_add_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
     "ti_replace_catalog": lambda s: {"courses": [{"id": "c-new", "title": "New course"}]},
     "ti_redeem": lambda s: {"code": s.unredeemed_code, "userId": "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e29"},

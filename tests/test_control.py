@@ -428,6 +428,7 @@ class TestAdminToken:
         ti = {"Authorization": "Bearer t-key"}
         group = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 2}, headers=ti).json()
         doomed = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 1}, headers=ti).json()
+        doomed_too = client.post("/incoming/v2/redemptionCodes", json={**GROUP, "totalCodesCount": 1}, headers=ti).json()
         moltin = {"Authorization": f"Bearer {token_for(client, 't-store')}"}
         promotion = client.post("/v2/promotions", json=PROMOTION, headers=moltin).json()["data"]
         added = client.post(
@@ -472,6 +473,17 @@ class TestAdminToken:
             (f"GET {ti_route}/redemption-code-groups/{{id}}/codes", "GET", f"/thoughtindustries/tenants/t-key/redemption-code-groups/{group['id']}/codes", None),
             (f"POST {ti_route}/redemptions", "POST", "/thoughtindustries/tenants/t-key/redemptions", {"code": codes[1]["code"], "userId": LEARNER_1}),
             (f"GET {ti_route}/snapshot", "GET", "/thoughtindustries/tenants/t-key/snapshot", None),
+            (f"POST {ti_route}/redemption-code-groups", "POST", "/thoughtindustries/tenants/t-key/redemption-code-groups",
+             {"label": "Uploaded", "codes": ["admin-gate-2"], "courses": [COURSE]}),
+            (f"POST {ti_route}/redemption-code-groups/{{id}}/added-codes", "POST",
+             f"/thoughtindustries/tenants/t-key/redemption-code-groups/{group['id']}/added-codes", {"count": 1}),
+            (f"PUT {ti_route}/redemption-code-groups/{{id}}/gift", "PUT",
+             f"/thoughtindustries/tenants/t-key/redemption-code-groups/{group['id']}/gift", {"gift": False}),
+            (f"DELETE {ti_route}/redemption-code-groups/{{id}}", "DELETE", f"/thoughtindustries/tenants/t-key/redemption-code-groups/{doomed_too['id']}", None),
+            (f"GET {ti_route}/rate-limits", "GET", "/thoughtindustries/tenants/t-key/rate-limits", None),
+            (f"PUT {ti_route}/rate-limits", "PUT", "/thoughtindustries/tenants/t-key/rate-limits", {"plan": "standard"}),
+            (f"GET {moltin_route}/rate-limits", "GET", "/moltin/tenants/t-store/rate-limits", None),
+            (f"PUT {moltin_route}/rate-limits", "PUT", "/moltin/tenants/t-store/rate-limits", {"enforced": False}),
             (f"PUT {ti_route}/snapshot", "PUT", "/thoughtindustries/tenants/t-key/snapshot", ti_snapshot),
             (f"POST {moltin_route}/promotion-code-uses", "POST", "/moltin/tenants/t-store/promotion-code-uses", {"code": "USE-ME"}),
             (f"GET {moltin_route}/snapshot", "GET", "/moltin/tenants/t-store/snapshot", None),

@@ -222,6 +222,30 @@ def test_rate_limit_windows_count_the_requests_of_every_replica(pair):
         other.delete("/__codestand/clock")
 
 
+
+def test_a_moltin_store_limit_turned_on_through_one_counts_requests_through_both(pair):
+    """Moltin's 25 a second for a development store is the store's, whichever replica serves it."""
+    a, b = pair
+    with a.client() as one:
+        one.put("/__codestand/clock", json={"now": FROZEN, "frozen": True})
+        headers = moltin_headers(one, "limited-store")
+        limits = one.put("/__codestand/moltin/tenants/limited-store/rate-limits", json={"enforced": True})
+        assert limits.json() == {"enforced": True, "store_kind": "development"}
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def read(n: int) -> None:
+        with (a, b)[n % 2].client() as http:
+            for _ in range(5):
+                status = http.get("/v2/promotions", headers=headers).status_code
+                with lock:
+                    statuses[status] += 1
+
+    _in_threads(8, read)  # 40 requests in one second of the frozen clock
+    assert statuses == {200: 25, 429: 15}
+    with b.client() as other:
+        other.delete("/__codestand/clock")
+
 def test_a_tenant_used_through_one_replica_is_not_forgotten_by_the_other(bounded_replicas):
     """`--tenant-ttl` counts the uses of every replica: a tenant one replica last saw long ago
     but the other uses is kept; one no replica used for the TTL is forgotten."""

@@ -176,15 +176,19 @@ def drive(s: Session) -> None:
     usages = s.vendor("GET /v2/promotions/{id}/usages", f"{one}/usages", auth=moltin).json()["data"]
     s.vendor("GET /v2/promotions/{id}/codes/{code}/usages", f"{one}/codes/SUMMER/usages", auth=moltin)
     s.vendor("POST /v2/promotions/usages/anonymize", auth=moltin, json={"data": {"usage_ids": [u["id"] for u in usages] + ["nope"]}})
-    # The admin UI's uploads, added codes, gift groups and rate limits.
-    admin_groups = f"/tenants/{KEY}/redemption-code-groups"
-    uploaded = s.control("POST /tenants/{tenant}/redemption-code-groups", admin_groups, json={"label": "Own", "courses": [COURSE], "codes": ["own-1"]}).json()
-    s.control("POST /tenants/{tenant}/redemption-code-groups", admin_groups, json={"label": "Own", "courses": [COURSE], "codes": ["NOT OURS!"]})
-    s.control("POST /tenants/{tenant}/redemption-code-groups/{id}/added-codes", f"{admin_groups}/{uploaded['id']}/added-codes", json={"count": 1})
-    s.control("PUT /tenants/{tenant}/redemption-code-groups/{id}/gift", f"{admin_groups}/{uploaded['id']}/gift", json={"gift": True})
-    s.control("DELETE /tenants/{tenant}/redemption-code-groups/{id}", f"{admin_groups}/{uploaded['id']}")
-    s.control("GET /tenants/{tenant}/rate-limits", f"/tenants/{KEY}/rate-limits")
-    s.control("PUT /tenants/{tenant}/rate-limits", f"/tenants/{KEY}/rate-limits", json={"enforced": True})
+    # The admin UI's uploads, added codes, gift groups and rate limits, by either route.
+    for route, tenant_path in (("/tenants/{tenant}", f"/tenants/{KEY}"), ("/thoughtindustries/tenants/{tenant}", f"/thoughtindustries/tenants/{KEY}")):
+        admin_groups = f"{tenant_path}/redemption-code-groups"
+        own = ["own-1"] if route.startswith("/tenants") else ["own-2"]
+        uploaded = s.control(f"POST {route}/redemption-code-groups", admin_groups, json={"label": "Own", "courses": [COURSE], "codes": own}).json()
+        s.control(f"POST {route}/redemption-code-groups", admin_groups, json={"label": "Own", "courses": [COURSE], "codes": ["NOT OURS!"]})
+        s.control(f"POST {route}/redemption-code-groups/{{id}}/added-codes", f"{admin_groups}/{uploaded['id']}/added-codes", json={"count": 1})
+        s.control(f"PUT {route}/redemption-code-groups/{{id}}/gift", f"{admin_groups}/{uploaded['id']}/gift", json={"gift": True})
+        s.control(f"DELETE {route}/redemption-code-groups/{{id}}", f"{admin_groups}/{uploaded['id']}")
+        s.control(f"GET {route}/rate-limits", f"{tenant_path}/rate-limits")
+        s.control(f"PUT {route}/rate-limits", f"{tenant_path}/rate-limits", json={"enforced": True})
+    s.control("GET /moltin/tenants/{tenant}/rate-limits", f"/moltin/tenants/{CLIENT}/rate-limits")
+    s.control("PUT /moltin/tenants/{tenant}/rate-limits", f"/moltin/tenants/{CLIENT}/rate-limits", json={"store_kind": "production"})
     for tenant in (KEY, CLIENT):
         snapshot = s.control("GET /tenants/{tenant}/snapshot", f"/tenants/{tenant}/snapshot").json()
         s.control("PUT /tenants/{tenant}/snapshot", f"/tenants/{tenant}/snapshot", json=snapshot)

@@ -380,27 +380,27 @@ def import_snapshot(w: World) -> None:
 GROUP_GONE = {"errors": [{"status": 404, "title": "Not Found", "detail": "No redemption code group with this id for this tenant"}]}
 
 
-def upload_group(w: World) -> None:
+def upload_group(w: World, base: str = B) -> None:
     # A's codes are A's: B may upload the same strings as its own.
-    answers(w.client.post(f"{B}/redemption-code-groups", json={"label": "B's", "codes": [w.codes[1]], "bundles": [A_BUNDLE]}), 201)
+    answers(w.client.post(f"{base}/redemption-code-groups", json={"label": "B's", "codes": [w.codes[1]], "bundles": [A_BUNDLE]}), 201)
 
 
-def add_group_codes(w: World) -> None:
-    answers(w.client.post(f"{B}/redemption-code-groups/{w.group['id']}/added-codes", json={"count": 1}), 404, GROUP_GONE)
+def add_group_codes(w: World, base: str = B) -> None:
+    answers(w.client.post(f"{base}/redemption-code-groups/{w.group['id']}/added-codes", json={"count": 1}), 404, GROUP_GONE)
 
 
-def set_gift(w: World) -> None:
-    answers(w.client.put(f"{B}/redemption-code-groups/{w.group['id']}/gift", json={"gift": True}), 404, GROUP_GONE)
+def set_gift(w: World, base: str = B) -> None:
+    answers(w.client.put(f"{base}/redemption-code-groups/{w.group['id']}/gift", json={"gift": True}), 404, GROUP_GONE)
 
 
-def delete_group(w: World) -> None:
-    answers(w.client.delete(f"{B}/redemption-code-groups/{w.group['id']}"), 404, GROUP_GONE)
+def delete_group(w: World, base: str = B) -> None:
+    answers(w.client.delete(f"{base}/redemption-code-groups/{w.group['id']}"), 404, GROUP_GONE)
 
 
-def rate_limits(w: World) -> None:
-    answers(w.client.put(f"{B}/rate-limits", json={"enforced": True, "plan": "enterprise"}), 200)
+def rate_limits(w: World, base: str = B) -> None:
+    answers(w.client.put(f"{base}/rate-limits", json={"enforced": True, "plan": "enterprise"}), 200)
     answers(w.client.get(f"/__codestand/tenants/{A_KEY}/rate-limits"), 200, {"enforced": False, "plan": "standard"})
-    answers(w.client.get(f"{B}/rate-limits"), 200, {"enforced": True, "plan": "enterprise"})
+    answers(w.client.get(f"{base}/rate-limits"), 200, {"enforced": True, "plan": "enterprise"})
 
 
 # The same through the routes that name the vendor.
@@ -439,6 +439,13 @@ def vendor_import(w: World) -> None:
         answers(w.client.put(f"{b}/snapshot", json=w.client.get(f"{a}/snapshot").json()), 204)
     answers(w.client.post(f"{TI_B}/redemptions", json={"code": w.codes[1], "userId": "5f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e2b"}), 201)
     answers(w.client.post(f"{MOLTIN_B}/promotion-code-uses", json={"code": "A-CODE-1"}), 201)
+
+
+def moltin_rate_limits(w: World) -> None:
+    # B's store made a production one with limits on; A's stays as the server has it.
+    answers(w.client.put(f"{MOLTIN_B}/rate-limits", json={"enforced": True, "store_kind": "production"}), 200)
+    answers(w.client.get(f"/__codestand/moltin/tenants/{A_STORE}/rate-limits"), 200, {"enforced": False, "store_kind": "development"})
+    answers(w.client.get(f"{MOLTIN_B}/rate-limits"), 200, {"enforced": True, "store_kind": "production"})
 
 
 def hold_jobs(w: World) -> None:
@@ -480,6 +487,14 @@ CONTROL: dict[str, Callable[[World], None]] = {
     "GET /tenants/{tenant}/snapshot": export_snapshot,
     "PUT /tenants/{tenant}/snapshot": import_snapshot,
     "PUT /moltin/tenants/{tenant}/promotion-jobs-hold": hold_jobs,
+    "GET /moltin/tenants/{tenant}/rate-limits": moltin_rate_limits,
+    "PUT /moltin/tenants/{tenant}/rate-limits": moltin_rate_limits,
+    "POST /thoughtindustries/tenants/{tenant}/redemption-code-groups": lambda w: upload_group(w, TI_B),
+    "POST /thoughtindustries/tenants/{tenant}/redemption-code-groups/{id}/added-codes": lambda w: add_group_codes(w, TI_B),
+    "PUT /thoughtindustries/tenants/{tenant}/redemption-code-groups/{id}/gift": lambda w: set_gift(w, TI_B),
+    "DELETE /thoughtindustries/tenants/{tenant}/redemption-code-groups/{id}": lambda w: delete_group(w, TI_B),
+    "GET /thoughtindustries/tenants/{tenant}/rate-limits": lambda w: rate_limits(w, TI_B),
+    "PUT /thoughtindustries/tenants/{tenant}/rate-limits": lambda w: rate_limits(w, TI_B),
 }
 
 # Control routes without a tenant act on the whole server, for whoever holds the admin token.

@@ -48,6 +48,7 @@ MESSAGES = {
     "rule:latency": (400, "Bad Request", "latency_ms must be milliseconds or {{min, max}} in milliseconds"),
     "rule:added_codes_source": (400, "Bad Request", "Say what to add: count, codes or csv"),
     "rule:rate_limits_change": (400, "Bad Request", "Say what to change: enforced, plan or both"),
+    "rule:moltin_rate_limits_change": (400, "Bad Request", "Say what to change: enforced, store_kind or both"),
     "latency_range": (400, "Bad Request", "latency_ms.min must not be above latency_ms.max"),
     "tenant_code_limit": (422, "Too many codes", "The snapshot would take this tenant over {limit} stored codes (--tenant-max-codes)"),
     "too_many_tenants": (503, "Too many tenants", "The stand-in holds {limit} tenants, as many as it may (--max-tenants)"),

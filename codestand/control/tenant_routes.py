@@ -121,6 +121,14 @@ async def moltin_hold_jobs(tenant: str, body: dict) -> dict:
     return {"hold": jobs.held(s.store, tenants.moltin(tenant))}
 
 
+async def moltin_get_rate_limits(tenant: str) -> dict:
+    return current().moltin_limits.limits(tenants.moltin(tenant))
+
+
+async def moltin_set_rate_limits(tenant: str, body: dict) -> dict:
+    return current().moltin_limits.set_limits(tenants.moltin(tenant), body)
+
+
 async def moltin_export_snapshot(tenant: str) -> dict:
     return snapshots.export(current().store, None, tenants.moltin(tenant))
 

@@ -1,5 +1,8 @@
 """Control routes that play a Thought Industries admin: uploaded, added and gift codes, deleting a
-group, and a tenant's rate limits (`control.yaml`; the rules are in `thoughtindustries.uploads`)."""
+group, and a tenant's rate limits (`control.yaml`; the rules are in `thoughtindustries.uploads`).
+
+Each is served at `/__codestand/thoughtindustries/tenants/{tenant}/...` (the `ti_` names) and,
+for earlier versions, at `/__codestand/tenants/{tenant}/...`: the same operation either way."""
 
 from __future__ import annotations
 
@@ -34,3 +37,12 @@ async def get_rate_limits(tenant: str) -> dict:
 
 async def set_rate_limits(tenant: str, body: dict) -> dict:
     return current().ti.set_limits(tenant, body)
+
+
+# The vendor-named routes (`core.tenants`): the same operations.
+ti_upload_group = upload_group
+ti_add_group_codes = add_group_codes
+ti_set_gift = set_gift
+ti_delete_group = delete_group
+ti_get_rate_limits = get_rate_limits
+ti_set_rate_limits = set_rate_limits
