@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.live import Server, ti_group, ti_headers
+from tests.conftest import token_for
+from tests.live import LASTING_PROMOTION, Server, ti_group, ti_headers
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -35,6 +37,28 @@ def test_metrics_count_requests_by_operation_and_status_and_the_codes_stored(ti)
     assert samples[("codestand_stored_codes", (("vendor", "thoughtindustries"),))] == 25
     assert samples[("codestand_stored_codes", (("vendor", "moltin"),))] == 0
     assert samples[("codestand_storage_up", ())] == 1
+
+
+
+def test_metrics_count_the_promotion_jobs_waiting_and_running(client):
+    """A held store's jobs wait `pending`; let go and read, the first runs (`processing`) and the
+    next waits for it (one job at a time a promotion is refused, so two promotions)."""
+    headers = {"Authorization": f"Bearer {token_for(client, 'jobs-store')}"}
+    promotions = [client.post("/v2/promotions", headers=headers, json=LASTING_PROMOTION).json()["data"] for _ in range(2)]
+    assert client.put("/__codestand/moltin/tenants/jobs-store/promotion-jobs-hold", json={"hold": True}).status_code == 200
+    for promotion in promotions:
+        job = {"type": "promotion_job", "job_type": "code_export"}
+        assert client.post(f"/v2/promotions/{promotion['id']}/jobs", headers=headers, json=job).status_code == 201
+
+    def unfinished() -> dict[str, float]:
+        samples = _samples(client.get("/__codestand/metrics").text)
+        return {status: samples[("codestand_promotion_jobs_unfinished", (("status", status),))] for status in ("pending", "processing")}
+
+    assert unfinished() == {"pending": 2, "processing": 0}
+    client.app.codestand.clock.freeze(datetime.now(timezone.utc))
+    assert client.put("/__codestand/moltin/tenants/jobs-store/promotion-jobs-hold", json={"hold": False}).status_code == 200
+    assert client.get(f"/v2/promotions/{promotions[0]['id']}/jobs", headers=headers).status_code == 200
+    assert unfinished() == {"pending": 1, "processing": 1}
 
 
 def test_json_logs_are_one_object_a_request_with_the_key_redacted(tmp_path):

@@ -6,6 +6,9 @@
   so that stray paths cannot grow the label set);
 - `codestand_request_duration_seconds{vendor, operation}`: a latency histogram;
 - `codestand_stored_codes{vendor}`: codes the store holds, all tenants together;
+- `codestand_promotion_jobs_unfinished{status}`: Moltin promotion jobs waiting (`pending`) and
+  running (`processing`), all tenants together; a store's queue moves on when it is read (see
+  `moltin.jobs`), so a job is counted as its store's last read left it;
 - `codestand_storage_up`: 1 if the store answered the scrape, else 0;
 - `codestand_db_connections{state}`: the PostgreSQL pool (`open`, `idle`, `waiting`).
 
@@ -62,6 +65,7 @@ class _StoreCollector:
         codes = GaugeMetricFamily("codestand_stored_codes", "Codes the store holds, all tenants together", labels=["vendor"])
         try:
             stored = self.store.stored_codes()
+            unfinished = self.store.unfinished_job_counts()
         except Exception:  # noqa: BLE001  # any failure of the store is what this gauge reports
             up.add_metric([], 0)
         else:
@@ -69,6 +73,12 @@ class _StoreCollector:
             for vendor, count in sorted(stored.items()):
                 codes.add_metric([vendor], count)
             yield codes
+            jobs = GaugeMetricFamily(
+                "codestand_promotion_jobs_unfinished", "Promotion jobs waiting (pending) and running (processing)", labels=["status"]
+            )
+            for status, count in unfinished.items():
+                jobs.add_metric([status], count)
+            yield jobs
         yield up
         connections = getattr(self.store, "connections", None)
         if connections is not None:

@@ -338,6 +338,11 @@ class Storage(abc.ABC):
         `thoughtindustries` (redemption codes) and `moltin` (promotion codes)."""
 
     @abc.abstractmethod
+    def unfinished_job_counts(self) -> dict[str, int]:
+        """How many promotion jobs are `pending` and `processing`, all tenants together (for
+        metrics: the jobs waiting)."""
+
+    @abc.abstractmethod
     def ping(self) -> None:
         """Raise if the store cannot be read (the control plane's health check)."""
 

@@ -135,6 +135,11 @@ class MemoryStorage(MoltinMemory, Storage):
             "moltin": sum(len(t.promotion_of_code) for t in tenants),
         }
 
+    def unfinished_job_counts(self) -> dict[str, int]:
+        with self._lock:
+            statuses = Counter(j.status for t in self._tenants.values() for j in t.jobs.values())
+        return {status: statuses[status] for status in ("pending", "processing")}
+
     def create_group(self, tenant: str, group: RedemptionGroup, codes: list[str]) -> None:
         with self._lock:
             state = self._tenants[tenant]

@@ -86,6 +86,11 @@ class SqlStorage(ThoughtIndustriesPages, ThoughtIndustriesTables, MoltinTables, 
             promotion = db.value("SELECT count(*) FROM promotion_codes")
         return {"thoughtindustries": int(redemption), "moltin": int(promotion)}
 
+    def unfinished_job_counts(self) -> dict[str, int]:
+        with self._read() as db:
+            rows = dict(db.execute("SELECT status, count(*) FROM promotion_jobs WHERE status IN ('pending', 'processing') GROUP BY status").fetchall())
+        return {status: int(rows.get(status, 0)) for status in ("pending", "processing")}
+
     def reset(self, tenant: str | None = None) -> None:
         # The `tenants` rows stay: live tokens still name their tenant by its number.
         with self._writing() as db:
