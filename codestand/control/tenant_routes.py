@@ -18,7 +18,7 @@ from codestand.core import tenants
 from codestand.core.clock import iso_millis
 from codestand.core.errors import Problem, RuleViolation
 from codestand.core.models import CatalogItem
-from codestand.moltin import jobs, promotion_codes, usages
+from codestand.moltin import jobs, promotion_codes
 from codestand.storage.base import CATALOG_KINDS
 from codestand.thoughtindustries import groups as redemption_groups
 from codestand.thoughtindustries import redemptions
@@ -109,9 +109,9 @@ async def moltin_reset(tenant: str) -> tuple[None, int]:
 async def moltin_use_code(tenant: str, body: dict) -> tuple[dict, int]:
     s = current()
     store_key = tenants.moltin(tenant)
-    promotion, code = promotion_codes.use(s.store, s.clock, store_key, body["code"], body.get("user"))
-    # What the vendor's usages API then shows (it records a usage at checkout).
-    usages.record(s.store, s.clock, store_key, promotion, code, user=body.get("user"), order_id=body.get("order_id"), email=body.get("customer_email"))
+    promotion, code = promotion_codes.use(
+        s.store, s.clock, store_key, body["code"], body.get("user"), order_id=body.get("order_id"), email=body.get("customer_email")
+    )
     return {"code": code.code, "promotion_id": promotion.id, "uses_left": code.uses_left}, 201
 
 

@@ -14,7 +14,7 @@ from codestand.core.errors import (
     RuleViolation,
 )
 from codestand.core.models import Page, Promotion, PromotionCode
-from codestand.moltin import filters, promotions
+from codestand.moltin import filters, promotions, usages
 from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded, Storage
 
 MAX_CODES = 1000  # per promotion [doc]
@@ -134,8 +134,10 @@ def delete_one(store: Storage, tenant: str, promotion_id: str, code: str) -> Non
         raise NotFound(Problem("code_not_found", params={"code": code}))
 
 
-def use(store: Storage, clock: Clock, tenant: str, code: str, user: str | None) -> tuple[Promotion, PromotionCode]:
-    """A shopper applies a code: checked against the promotion and the code, then counted.
+def use(store: Storage, clock: Clock, tenant: str, code: str, user: str | None, *,
+        order_id: str | None = None, email: str | None = None) -> tuple[Promotion, PromotionCode]:  # fmt: skip
+    """A shopper applies a code: checked against the promotion and the code, then counted, with
+    the usage the vendor's usages API then shows (it records one at checkout) in the same write.
 
     Refusals name why: an unknown code (the vendor's cart answer [doc]), a disabled, not yet
     started or expired promotion, a code kept for another user, or one with no uses left.
@@ -154,6 +156,7 @@ def use(store: Storage, clock: Clock, tenant: str, code: str, user: str | None) 
     if not entry.allows(user):
         raise RuleViolation(Problem("code_for_another_user", "user", {"code": code}))
     try:
-        return promotion, store.use_promotion_code(tenant, promotion.id, code)
+        usage = usages.new(clock, promotion, code, user=user, order_id=order_id, email=email)
+        return promotion, store.use_promotion_code(tenant, promotion.id, code, usage)
     except AlreadyUsed:
         raise RuleViolation(Problem("code_used_up", "code", {"code": code, "uses": entry.uses})) from None

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from codestand.core.clock import Clock
 from codestand.core.errors import InvalidRequest, NotFound, Problem
-from codestand.core.models import Page, Promotion, PromotionCode, PromotionUsage
+from codestand.core.models import Page, Promotion, PromotionUsage
 from codestand.moltin import filters, promotions
 from codestand.storage.base import Storage
 
@@ -24,23 +24,20 @@ PROMOTION_SORTS = ("code", "customer_id", "order_id", "customer_email", "id", "u
 CODE_SORTS = ("used_on",)  # [doc]
 
 
-def record(store: Storage, clock: Clock, tenant: str, promotion: Promotion, code: PromotionCode, *, user: str | None,
-           order_id: str | None, email: str | None) -> None:  # fmt: skip
+def new(clock: Clock, promotion: Promotion, code: str, *, user: str | None, order_id: str | None, email: str | None) -> PromotionUsage:
+    """The usage a use of `code` records (written with the use: `promotion_codes.use`)."""
     now = clock.now()
-    store.add_promotion_usage(
-        tenant,
-        PromotionUsage(
-            id=str(uuid.uuid4()),
-            promotion_id=promotion.id,
-            code=code.code,
-            # The stand-in's codes have no ids of their own: one derived from promotion and code.
-            code_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{promotion.id}/{code.code}")),
-            used_on=now,
-            updated_at=now,
-            order_id=order_id,
-            customer_id=user,
-            customer_email=email,
-        ),
+    return PromotionUsage(
+        id=str(uuid.uuid4()),
+        promotion_id=promotion.id,
+        code=code,
+        # The stand-in's codes have no ids of their own: one derived from promotion and code.
+        code_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{promotion.id}/{code}")),
+        used_on=now,
+        updated_at=now,
+        order_id=order_id,
+        customer_id=user,
+        customer_email=email,
     )
 
 

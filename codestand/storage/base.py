@@ -264,8 +264,9 @@ class Storage(abc.ABC):
         """The promotion that has `code` in the store, and the code."""
 
     @abc.abstractmethod
-    def use_promotion_code(self, tenant: str, promotion_id: str, code: str) -> PromotionCode:
-        """Count one use of a code and return it as it now is.
+    def use_promotion_code(self, tenant: str, promotion_id: str, code: str, usage: PromotionUsage | None = None) -> PromotionCode:
+        """Count one use of a code and return it as it now is; with `usage`, record it in the
+        same write (a use is counted with its usage, or neither is).
 
         Raises `AlreadyUsed` (and writes nothing) if it has no uses left.
         """

@@ -186,13 +186,15 @@ class MoltinMemory:
                 return None
             return state.promotions[owner], state.promotion_codes[owner][code]
 
-    def use_promotion_code(self, tenant: str, promotion_id: str, code: str) -> PromotionCode:
+    def use_promotion_code(self, tenant: str, promotion_id: str, code: str, usage: PromotionUsage | None = None) -> PromotionCode:
         with self._lock:
             codes = self._tenants[tenant].promotion_codes[promotion_id]
             found = codes[code]
             if found.uses_left is not None and found.uses_left <= 0:
                 raise AlreadyUsed()
             codes[code] = replace(found, used=found.used + 1)
+            if usage is not None:
+                self._tenants[tenant].usages[usage.id] = usage
             return codes[code]
 
     def delete_promotion_codes(self, tenant: str, promotion_id: str, codes: Iterable[str]) -> int:

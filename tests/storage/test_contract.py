@@ -14,6 +14,7 @@ from codestand.core.models import (
     Promotion,
     PromotionCode,
     PromotionJob,
+    PromotionUsage,
     RedemptionEvent,
     RedemptionGroup,
     Token,
@@ -516,6 +517,21 @@ def test_a_code_use_counts_until_none_is_left(store):
     assert store.use_promotion_code("a", p.id, "ANY") == PromotionCode(code="ANY", used=1)
     assert store.list_promotion_codes("a", p.id, offset=0, limit=10).items[0].used == 2
     assert store.find_promotion_code("b", "TWICE") is None
+
+
+def test_a_code_use_and_its_usage_are_written_together(store):
+    p = promotion()
+    store.add_promotion("a", p, 1000)
+    store.add_promotion_codes("a", p, [PromotionCode(code="ONCE", uses=1)], 1000)
+
+    def usage(n: int) -> PromotionUsage:
+        return PromotionUsage(id=f"u{n}", promotion_id=p.id, code="ONCE", code_id="c", used_on=T0, updated_at=T0, customer_id="x")
+
+    assert store.use_promotion_code("a", p.id, "ONCE", usage(1)).uses_left == 0
+    with pytest.raises(AlreadyUsed):
+        store.use_promotion_code("a", p.id, "ONCE", usage(2))
+    # The refused use recorded no usage.
+    assert store.list_promotion_usages("a", p.id) == [usage(1)]
 
 
 def test_ping_answers(store):

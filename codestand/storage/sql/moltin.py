@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from codestand.core.models import Page, Promotion, PromotionCode, Token
+from codestand.core.models import Page, Promotion, PromotionCode, PromotionUsage, Token
 from codestand.moltin.tokens import LIFETIME
 from codestand.storage.base import AlreadyUsed, QuotaExceeded
 from codestand.storage.sql import moltin_history
@@ -175,8 +175,11 @@ class MoltinTables:
             )
         return (_promotion(row[:14]), _code(row[14:])) if row else None
 
-    def use_promotion_code(self, tenant: str, promotion_id: str, code: str) -> PromotionCode:
+    def use_promotion_code(self, tenant: str, promotion_id: str, code: str, usage: PromotionUsage | None = None) -> PromotionCode:
         with self._writing() as db:
+            # With a usage to record, the tenant's row lock first, as every other write of the
+            # tenant takes it (the same order everywhere: no deadlock).
+            number = tenant_number(db, tenant) if usage is not None else None
             # One statement that counts only while uses are left: atomic in either dialect.
             row = db.one(
                 f"UPDATE promotion_codes SET used = used + 1 WHERE tenant = {TENANT} AND promotion_id = ? AND code = ? "
@@ -185,6 +188,8 @@ class MoltinTables:
             )
             if row is None:
                 raise AlreadyUsed()
+            if usage is not None:
+                moltin_history.add_usage(db, number, usage)
         return _code(row)
 
     def promotion_code_count(self, tenant: str, promotion_id: str) -> int:
