@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+
 from typing import Any
 
 from codestand import spec
-from codestand.core.clock import iso_millis, parse_datetime
+from codestand.control import snapshot_moltin
+from codestand.control.snapshot_moltin import instant as _instant
+from codestand.core.clock import iso_millis
 from codestand.core.errors import InvalidRequest, Problem
 from codestand.core.models import (
     CatalogItem,
@@ -57,7 +59,7 @@ def export(store: Storage, ti: str | None, moltin: str | None) -> dict[str, Any]
         ],
         "promotions": [
             {
-                **_promotion(p),
+                **snapshot_moltin.promotion_json(p),
                 "codes": [
                     {
                         "code": c.code,
@@ -70,6 +72,7 @@ def export(store: Storage, ti: str | None, moltin: str | None) -> dict[str, Any]
                     }
                     for c in store.list_promotion_codes(moltin, p.id, offset=0, limit=_ALL).items
                 ],
+                **snapshot_moltin.records(store, moltin, p.id),
             }
             for p in promotions
         ],
@@ -97,7 +100,7 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
         ]
         promotions = [
             (
-                _promotion_from(p),
+                snapshot_moltin.promotion_from(p),
                 [
                     PromotionCode(
                         code=c["code"], uses=c.get("uses"),
@@ -111,9 +114,10 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
             )
             for p in snapshot["promotions"]
         ]
+        held = [snapshot_moltin.Records(promotion, p) for (promotion, _), p in zip(promotions, snapshot["promotions"])]
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidRequest(Problem("snapshot", None, {"reason": f"cannot read {exc}"})) from None
-    _vendor_rules(snapshot, groups, promotions)
+    _vendor_rules(snapshot, groups, promotions, held)
     _check(groups, events, promotions)
     if ti is None and (groups or events or any(catalog.values())):
         raise InvalidRequest(Problem("snapshot", None, {"reason": "a Moltin tenant's snapshot holds no Thought Industries catalog, groups or redemptions"}))
@@ -129,10 +133,11 @@ def restore(store: Storage, snapshot: dict[str, Any], ti: str | None, moltin: st
             store.redeem_code(ti, event)
     if moltin is not None:
         store.reset(moltin)
-        for promotion, codes in promotions:
+        for (promotion, codes), records in zip(promotions, held):
             store.add_promotion(moltin, promotion, _ALL)
             if codes:
                 store.add_promotion_codes(moltin, promotion, codes, _ALL)
+            records.write(store, moltin)
 
 
 # How many problems a refused snapshot names: the first ones, in the snapshot's order.
@@ -142,13 +147,14 @@ MIN_GENERATED_LENGTH = 4
 _GENERATED = re.compile(r"[a-z0-9]+")
 
 
-def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
+def _vendor_rules(snapshot: dict[str, Any], groups, promotions, held) -> None:
     """What the vendor routes refuse and a schema cannot say, record by record: a group holds
     `totalCodesCount` codes; generated, of `codeLength` (4 to 20) characters of `a-z0-9` (an
     uploaded group's codes are the admin's, which the contract's pattern has checked); a
     promotion is one `POST /v2/promotions` takes (`_as_created`) and ends after it starts; a
     store holds at most as many promotions, and a promotion as many codes, as the vendor
-    routes let it; a code is not used more than it may be."""
+    routes let it; a code is not used more than it may be; its jobs and usages can be kept
+    (`snapshot_moltin.problems`)."""
     problems: list[Problem] = []
 
     def refuse(field: str, reason: str) -> None:
@@ -174,8 +180,16 @@ def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
     for n, (promotion, codes) in enumerate(promotions):
         where = f"promotions[{n}]"
         # Naming a promotion's problems takes a millisecond: only while more may be named.
-        for field, reason in _as_created(snapshot["promotions"][n], where) if len(problems) < MAX_PROBLEMS else ():
-            refuse(field, reason)
+        record = snapshot["promotions"][n]
+        if len(problems) < MAX_PROBLEMS:
+            for field, reason in _as_created(record, where):
+                refuse(field, reason)
+            for k, version in enumerate(record.get("history") or ()):
+                for field, reason in _as_created(version, f"{where}.history[{k}]"):
+                    refuse(field, reason)
+            for k, job in enumerate(record.get("jobs") or ()):
+                for field, reason in _as_job(job, f"{where}.jobs[{k}]"):
+                    refuse(field, reason)
         if promotion.start >= promotion.end:
             refuse(f"{where}.end", "end must be after start")
         if len(codes) > MAX_CODES:
@@ -183,6 +197,7 @@ def _vendor_rules(snapshot: dict[str, Any], groups, promotions) -> None:
         for m, code in enumerate(codes):
             if code.uses is not None and code.used > code.uses:
                 refuse(f"{where}.codes[{m}].used", f"used {code.used} times of {code.uses}")
+    snapshot_moltin.problems(held, refuse)
     if problems:
         raise InvalidRequest(*problems)
 
@@ -193,11 +208,30 @@ _CREATED = ("name", "description", "enabled", "automatic", "promotion_type", "sc
 
 
 @functools.cache
-def _create_schema() -> dict:
-    """The very schema `POST /v2/promotions` validates its `data` with (openapi.yaml
-    `MoltinPromotionCreate`: `schema` by `promotion_type`, lengths, amounts, cart limits), with
-    the components its `$ref`s name: the rules live there alone."""
-    return {"allOf": [{"$ref": "#/components/schemas/MoltinPromotionCreate"}], "components": spec.load()["components"]}
+def _vendor_schema(component: str) -> dict:
+    """The very schema a vendor route validates with (openapi.yaml: `MoltinPromotionCreate`,
+    `schema` by `promotion_type`, lengths, amounts, cart limits; `MoltinJobFields`, a job's
+    parameters), with the components its `$ref`s name: the rules live there alone."""
+    return {"allOf": [{"$ref": f"#/components/schemas/{component}"}], "components": spec.load()["components"]}
+
+
+def _vendor_problems(component: str, data: dict, where: str, moved: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """What the vendor route would refuse in `data`, in the words it would answer with
+    (`moltin.messages`); a field of `moved` is named under `where.extras`."""
+    schema = _vendor_schema(component)
+    if not may_have_problems(schema, data):  # the compiled check: microseconds a record
+        return
+    for error in _cached_validator(schema).iter_errors(data):
+        extra = error.absolute_path and error.absolute_path[0] in moved
+        for problem in problems_of(error, f"{where}.extras" if extra else where):
+            _, (_, _, template) = MOLTIN_TEXTS.lookup(problem)
+            yield problem.field or where, MOLTIN_TEXTS.fill(template or "is not valid", problem)
+
+
+def _as_job(record: dict, where: str) -> Iterator[tuple[str, str]]:
+    """A snapshot job's type and parameters, as `POST /v2/promotions/{id}/jobs` takes them."""
+    data = {"job_type": record.get("job_type"), "parameters": record.get("parameters") or {}}
+    yield from _vendor_problems("MoltinJobFields", data, where)
 
 
 def _as_created(record: dict, where: str) -> Iterator[tuple[str, str]]:
@@ -210,14 +244,7 @@ def _as_created(record: dict, where: str) -> Iterator[tuple[str, str]]:
     # A null `automatic` is one the client never sent: the route takes no null for it.
     data = {"type": "promotion", **{k: record[k] for k in _CREATED if record.get(k) is not None}}
     data.update((k, v) for k, v in extras.items() if k in EXTRAS)
-    schema = _create_schema()
-    if not may_have_problems(schema, data):  # the compiled check: microseconds a promotion
-        return
-    for error in _cached_validator(schema).iter_errors(data):
-        moved = error.absolute_path and error.absolute_path[0] in EXTRAS
-        for problem in problems_of(error, f"{where}.extras" if moved else where):
-            _, (_, _, template) = MOLTIN_TEXTS.lookup(problem)
-            yield problem.field or where, MOLTIN_TEXTS.fill(template or "is not valid", problem)
+    yield from _vendor_problems("MoltinPromotionCreate", data, where, tuple(EXTRAS))
 
 
 def _check(groups, events, promotions) -> None:
@@ -291,54 +318,6 @@ def _group_from(g: dict) -> RedemptionGroup:
         uploaded=g.get("uploaded", False),
         gift=g.get("gift", False),
     )
-
-
-def _promotion(p: Promotion) -> dict:
-    return {
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "enabled": p.enabled,
-        "automatic": p.automatic,
-        "promotion_type": p.promotion_type,
-        "schema": p.schema,
-        "start": iso_millis(p.start),
-        "end": iso_millis(p.end),
-        "created_at": iso_millis(p.created_at),
-        "updated_at": iso_millis(p.updated_at),
-        "extras": p.extras,
-        "created_by": p.created_by,
-        "updated_by": p.updated_by,
-    }
-
-
-def _promotion_from(p: dict) -> Promotion:
-    return Promotion(
-        id=p["id"],
-        name=p["name"],
-        description=p["description"],
-        enabled=p["enabled"],
-        automatic=p.get("automatic"),
-        promotion_type=p["promotion_type"],
-        schema=p["schema"],
-        start=_instant(p["start"]),
-        end=_instant(p["end"]),
-        created_at=_instant(p["created_at"]),
-        updated_at=_instant(p["updated_at"]),
-        extras=p.get("extras", {}),
-        created_by=p.get("created_by"),
-        updated_by=p.get("updated_by"),
-    )
-
-
-def _instant(text: str) -> datetime:
-    """In UTC (no offset: UTC), as every store keeps instants; one whose offset takes it out of
-    the years a datetime holds is refused here, before anything is written."""
-    moment = parse_datetime(text)
-    try:
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    except OverflowError:
-        raise ValueError(f"{text} falls outside the years 1 to 9999") from None
 
 
 def _date_text(text: str | None) -> str | None:
