@@ -21,7 +21,7 @@ from codestand.app import create_app
 from codestand.core.clock import Clock
 from codestand.core.errors import RuleViolation
 from codestand.settings import Settings
-from codestand.storage.base import Storage
+from codestand.storage.base import CodesTaken, Storage
 from codestand.storage.memory import MemoryStorage
 from codestand.storage.sqlite import SqliteStorage
 from tests.conftest import TEST_STORES, fresh_pg_store
@@ -570,12 +570,42 @@ def test_draw_in_a_roomy_space_never_returns_a_taken_code():
         assert len(drawn) == 1 and drawn[0] not in taken and set(drawn[0]) <= set("abcdefgh")
 
 
+def test_a_clash_is_rare_in_a_roomy_space_and_likely_in_a_crowded_one():
+    assert codes.may_clash(10_000, 8, used=0) is False  # 36^8 codes: a clash in about 1 in 28,000 groups
+    assert codes.may_clash(10_000, 8, used=1_000_000) is True  # a grown tenant: 1 in 280
+    assert codes.may_clash(10_000, 4, used=0) is True  # 36^4 = 1.7 million codes
+    assert codes.may_clash(1, 20, used=10**9) is False
+
+
+def test_a_roomy_group_is_drawn_without_a_lookup_and_drawn_again_after_a_clash():
+    """Where a clash is rare the codes are not looked up first; the store's refusal of a taken
+    code (another writer's, say) makes the domain draw the group again."""
+
+    class ClashOnce(MemoryStorage):
+        attempts = 0
+
+        def codes_taken(self, tenant, codes):
+            raise AssertionError("no lookup where a clash is rare")
+
+        def create_group(self, tenant, group, drawn):
+            self.attempts += 1
+            if self.attempts == 1:
+                raise CodesTaken({drawn[0]})
+            super().create_group(tenant, group, drawn)
+
+    store = ClashOnce()
+    group = redemption_groups.create(store, Clock(), load_seed(), "t", body_with(codeLength=8, totalCodesCount=500), strict_catalog=False)
+    assert store.attempts == 2
+    assert len(set(store.group_codes("t", group.id))) == 500
+
+
 @pytest.fixture
 def two_letter_codes(monkeypatch):
     """Codes drawn from `ab` only, so that length 4 holds 16 codes and is crowded at once."""
-    space, draw = codes.space, codes.draw
+    space, draw, may_clash = codes.space, codes.draw, codes.may_clash
     monkeypatch.setattr(codes, "space", lambda length, alphabet="ab": space(length, alphabet))
     monkeypatch.setattr(codes, "draw", functools.partial(draw, alphabet="ab"))
+    monkeypatch.setattr(codes, "may_clash", functools.partial(may_clash, alphabet="ab"))
 
 
 def test_crowded_code_space_is_refused_at_once_by_the_domain(two_letter_codes):

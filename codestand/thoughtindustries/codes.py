@@ -21,6 +21,22 @@ def space(length: int, alphabet: str = ALPHABET) -> int:
     return len(alphabet) ** length
 
 
+# Below this chance that a drawn batch clashes with a stored code, a writer that retries on a
+# clash (the store's key refuses it anyway) need not look the batch up first.
+RARE_CLASH = 1 / 1000
+
+
+def may_clash(count: int, length: int, used: int, alphabet: str = ALPHABET) -> bool:
+    """Whether `count` random codes of `length` may well meet one of `used` stored ones: the
+    expected number of clashes, `count * used / space` (and of repeats within the batch, which
+    `draw` removes), is at least `RARE_CLASH`."""
+    return count * (used + count) >= space(length, alphabet) * RARE_CLASH
+
+
+def nothing_taken(batch: Iterable[str]) -> set[str]:
+    return set()
+
+
 def draw(
     count: int,
     length: int,
