@@ -16,7 +16,7 @@ from codestand.control.prefer import PreferCode
 from codestand.control.shared import SharedClock, SharedFaults, SharedJournal, SharedState
 from codestand.core.clock import Clock
 from codestand.core.retention import SharedTenants, Tenants
-from codestand.http import error_handling, fastpath, offload, operations, swagger_ui, vendors
+from codestand.http import error_handling, fastpath, offload, operations, spec_once, swagger_ui, vendors
 from codestand.http.auth import ColonBearer
 from codestand.http.connections import DroppingApp
 from codestand.http.metrics import Metrics
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     `store` and `clock` may be passed in by tests that want to look at or move them.
     """
     settings = settings or Settings()
+    spec_once.install()
     vendors.install((thoughtindustries.VENDOR, moltin.VENDOR, control.VENDOR), fallback=thoughtindustries.VENDOR.render)
     store = store or open_storage(
         settings.storage, workers=settings.workers, pool_size=settings.db_pool_size, timeout=settings.db_timeout
@@ -53,6 +54,9 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     secrets = [settings.admin_token, *(secret for _, secret in settings.moltin_clients)]
     ttl = None if settings.tenant_ttl_seconds is None else timedelta(seconds=settings.tenant_ttl_seconds)
     clock = clock or (SharedClock(store) if store.shared else Clock())
+    # One copy of each contract for what only reads it (routes, metrics, documented answers, the
+    # fast path); Connexion gets copies of its own, as it changes what it is given.
+    vendor_spec, control_spec = spec.load(), spec.load("control.yaml")
     ti = TiState(ti_keys.load(settings.ti_keys) if settings.ti_keys else {}, enforce=settings.rate_limits == "vendor", store=store)
     if store.shared:
         # One set of fault rules and one journal for every process on this store (the clock too).
@@ -65,10 +69,10 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
         store=store,
         clock=clock,
         seed=load_seed(settings.seed or DEFAULT_SEED),
-        routes=RouteTable(spec.load(), spec.load("control.yaml")),
+        routes=RouteTable(vendor_spec, control_spec),
         journal=journal,
         faults=faults,
-        metrics=Metrics(store, spec.load(), spec.load("control.yaml")),
+        metrics=Metrics(store, vendor_spec, control_spec),
         tenants=(SharedTenants if store.shared else Tenants)(store, clock, ttl=ttl, limit=settings.max_tenants),
         ti=ti,
         moltin_limits=MoltinLimits(store, enforce=settings.rate_limits == "vendor"),
@@ -119,7 +123,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     app.add_middleware(
         PreferCode,
         position=MiddlewarePosition.BEFORE_CONTEXT,
-        responses=ResponseCatalog(spec.load()),
+        responses=ResponseCatalog(vendor_spec),
         body_limit=settings.max_body_bytes,
     )
     if settings.admin_token:
@@ -127,7 +131,7 @@ def create_app(settings: Settings | None = None, *, store: Storage | None = None
     # After the admin gate: without the token, a request learns nothing else. (Inside BodyLimit,
     # which drops the Content-Type of a request without a body: an empty POST needs the header.)
     app.add_middleware(CrossSiteGuard, position=MiddlewarePosition.BEFORE_SWAGGER)
-    fastpath.install(app, spec.load(), offload=store.waits)  # after BodyLimit, so that it runs inside it
+    fastpath.install(app, vendor_spec, offload=store.waits)  # after BodyLimit, so that it runs inside it
     error_handling.install(app)
     app.codestand = services  # type: ignore[attr-defined]  # for tests and the pytest plugin
     return app
