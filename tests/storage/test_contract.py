@@ -683,3 +683,22 @@ def test_added_codes_and_gifts(store):
     # The offset list carries the flags too (a snapshot exports from it).
     listed = store.list_groups("a", query=None, sort=None, descending=False, offset=0, limit=10).items
     assert [(x.id, x.uploaded, x.gift) for x in listed] == [(g.id, True, True), (uploaded.id, True, True)]
+
+
+def test_a_relaxed_write_skips_the_wait_for_the_disk_for_itself_only(store):
+    """Rate-limit counts and journal entries commit without waiting for the disk; every other
+    write waits as the store is set to (SQLite `synchronous = FULL`; PostgreSQL the server's
+    `synchronous_commit`, which the test cluster, run without fsync, has off already)."""
+    if not hasattr(store, "dialect"):
+        pytest.skip("the memory store writes no disk")
+    show = "PRAGMA synchronous" if store.dialect.name == "sqlite" else "SHOW synchronous_commit"
+    with store._writing() as db:
+        durable = tuple(db.one(show))
+    assert store.dialect.name != "sqlite" or durable == (2,)  # FULL
+    with store._writing(relaxed=True) as db:
+        assert tuple(db.one(show)) == ((1,) if store.dialect.name == "sqlite" else ("off",))  # NORMAL
+    with store._writing() as db:
+        assert tuple(db.one(show)) == durable
+    assert store.count_rate("key:a", 60, cap=None) == 1
+    with store._writing() as db:
+        assert tuple(db.one(show)) == durable

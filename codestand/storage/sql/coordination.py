@@ -68,7 +68,7 @@ class CoordinationTables:
     def count_rate(self, bucket: str, window_start: int, cap: int | None) -> int | None:
         """Count a request of `bucket` in the window starting at `window_start` (Unix seconds):
         how many the window holds then; None, counting nothing, if it holds `cap` already."""
-        with self._writing() as db:
+        with self._writing(relaxed=True) as db:  # a count lost in a power cut costs nothing
             used = db.value(
                 "INSERT INTO rate_windows (bucket, window_start, used) VALUES (?, ?, 1) "
                 "ON CONFLICT (bucket) DO UPDATE SET "
@@ -94,7 +94,7 @@ class CoordinationTables:
 
     # Tenant uses -------------------------------------------------------------------------
     def note_tenant_use(self, name: str, at: datetime) -> None:
-        with self._writing() as db:
+        with self._writing(relaxed=True) as db:  # a use lost in a power cut: the tenant may be forgotten sooner
             db.execute(
                 "INSERT INTO tenant_uses (name, used_at) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET used_at = excluded.used_at",

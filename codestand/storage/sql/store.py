@@ -57,22 +57,34 @@ class SqlStorage(ThoughtIndustriesPages, ThoughtIndustriesTables, MoltinTables, 
             yield from self._transaction(raw, self.dialect.begin_read)
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[Db]:
-        """One write transaction: all of it is committed, or none."""
+    def _writing(self, *, relaxed: bool = False) -> Iterator[Db]:
+        """One write transaction: all of it is committed, or none. `relaxed`: one whose loss in
+        a power cut is harmless, whose commit does not wait for the disk (`Dialect.relaxed`)."""
         with self._connection() as raw:
-            yield from self._transaction(raw, self.dialect.begin_write)
+            yield from self._transaction(raw, self.dialect.begin_write, self.dialect.relaxed if relaxed else None)
 
-    def _transaction(self, raw: Any, begin: str) -> Iterator[Db]:
-        raw.execute(begin)
+    def _transaction(self, raw: Any, begin: str, relaxed: tuple | None = None) -> Iterator[Db]:
+        before, after_begin, after = relaxed or ((), (), ())
+        for statement in before:
+            raw.execute(statement)
         try:
-            yield Db(raw, self.dialect)
-            raw.execute("COMMIT")
-        except BaseException:
-            # A ROLLBACK that fails too (the disk or the server is gone) leaves the connection
-            # to the backend to replace; the error that got here is the one to report.
-            with contextlib.suppress(Exception):
-                raw.execute("ROLLBACK")
-            raise
+            raw.execute(begin)
+            for statement in after_begin:
+                raw.execute(statement)
+            try:
+                yield Db(raw, self.dialect)
+                raw.execute("COMMIT")
+            except BaseException:
+                # A ROLLBACK that fails too (the disk or the server is gone) leaves the
+                # connection to the backend to replace; the error that got here is the one to
+                # report.
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+                raise
+        finally:
+            for statement in after:
+                with contextlib.suppress(Exception):
+                    raw.execute(statement)
 
     # Whole store ------------------------------------------------------------------------
     def ping(self) -> None:
