@@ -20,6 +20,7 @@ from codestand.core.models import (
     Token,
 )
 from codestand.storage.base import AlreadyUsed, CodesTaken, QuotaExceeded
+from tests.conftest import TEST_STORES
 
 T0 = datetime(2025, 5, 10, 15, 25, 21, 164_123, tzinfo=timezone.utc)
 _ids = itertools.count(1)
@@ -685,12 +686,11 @@ def test_added_codes_and_gifts(store):
     assert [(x.id, x.uploaded, x.gift) for x in listed] == [(g.id, True, True), (uploaded.id, True, True)]
 
 
+@pytest.mark.parametrize("store", [name for name in TEST_STORES if name != "memory"], indirect=True)  # the SQL stores
 def test_a_relaxed_write_skips_the_wait_for_the_disk_for_itself_only(store):
     """Rate-limit counts and journal entries commit without waiting for the disk; every other
     write waits as the store is set to (SQLite `synchronous = FULL`; PostgreSQL the server's
     `synchronous_commit`, which the test cluster, run without fsync, has off already)."""
-    if not hasattr(store, "dialect"):
-        pytest.skip("the memory store writes no disk")
     show = "PRAGMA synchronous" if store.dialect.name == "sqlite" else "SHOW synchronous_commit"
     with store._writing() as db:
         durable = tuple(db.one(show))
