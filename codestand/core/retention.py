@@ -53,6 +53,9 @@ class Tenants:
         now = self.clock.now()
         if self.ttl is not None and (self._swept is None or now - self._swept >= min(SWEEP_EVERY, self.ttl) or now < self._swept):
             self.sweep(now)
+        self._note(key, now)
+
+    def _note(self, key: str, now: datetime) -> None:
         if self.limit is not None and key not in self._last_use and len(self._last_use) >= self.limit:
             raise TenantLimit(Problem("too_many_tenants", params={"limit": self.limit}))
         # Re-inserted: the dict stays in order of last use, oldest first.
@@ -97,12 +100,7 @@ class SharedTenants(Tenants):
         super().__init__(store, clock, ttl=ttl, limit=limit)
         self._noted: dict[str, datetime] = {}  # what this process last wrote, to write less
 
-    def use(self, key: str) -> None:
-        if not self.active:
-            return
-        now = self.clock.now()
-        if self.ttl is not None and (self._swept is None or now - self._swept >= min(SWEEP_EVERY, self.ttl) or now < self._swept):
-            self.sweep(now)
+    def _note(self, key: str, now: datetime) -> None:
         noted = self._noted.get(key)
         if noted is not None and noted <= now < noted + NOTE_EVERY:
             return
