@@ -20,6 +20,7 @@ import uvicorn
 
 from codestand.settings import KEEP_ALIVE_SECONDS, Settings
 from codestand.storage import StorageError, check_spec, shared_between_processes, shown
+from codestand.workers import BACKLOG, own_listeners
 
 ENV_PREFIX = "CODESTAND_"
 
@@ -319,11 +320,19 @@ def check_exposure(settings: Settings) -> None:
     )
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind before starting the server, so a taken port is reported plainly."""
+def bind(host: str, port: int, *, for_workers: bool = False) -> socket.socket:
+    """Bind before starting the server, so a taken port is reported plainly.
+
+    For workers that each listen on a socket of their own (`workers.own_listeners`) this one
+    only holds the port, bound with SO_REUSEPORT as theirs will be, and does not listen: a
+    listening socket that nobody accepts on would be handed its share of the connections.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holds_port = for_workers and own_listeners()
+    if holds_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -331,7 +340,8 @@ def bind(host: str, port: int) -> socket.socket:
         if exc.errno == errno.EADDRINUSE:
             raise SystemExit(f"codestand: port {port} on {host} is already in use; choose another with --port")
         raise SystemExit(f"codestand: cannot listen on {host}:{port}: {exc.strerror}")
-    sock.listen(2048)
+    if not holds_port:
+        sock.listen(BACKLOG)
     return sock
 
 
@@ -398,7 +408,7 @@ def serve(settings: Settings) -> int:
     # free their objects by reference counting, not cycles: collect young objects rarely.
     gc.freeze()
     gc.set_threshold(50_000, 10, 10)
-    sock = bind(settings.host, settings.port)
+    sock = bind(settings.host, settings.port, for_workers=settings.workers > 1)
     host, port = sock.getsockname()[:2]
     logging.getLogger("codestand").info("serving on http://%s:%d (storage: %s)", host, port, shown(settings.storage))
     if settings.workers > 1:

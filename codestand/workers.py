@@ -1,9 +1,16 @@
-"""Several worker processes on one listening socket, all sharing one file-backed store.
+"""Several worker processes on one port, all sharing one file-backed store.
 
 uvicorn's supervisor starts the workers (spawned, not forked: nothing of the parent's state,
 such as an open database connection, is inherited), restarts one that dies, and stops them
 all on SIGINT or SIGTERM. Each worker builds its own app from the parent's settings, which
 travel to it with the factory, and opens its own connections to the store.
+
+On Linux each worker listens on a socket of its own, bound to the port with SO_REUSEPORT, and
+the kernel spreads new connections over them evenly (by a hash of the client's address and
+port). On one socket shared by all, whichever worker woke first took every connection waiting:
+32 clients connecting at once all went to one worker of two, which served all of their
+requests while the other stood idle. Elsewhere (SO_REUSEPORT does not spread connections on
+macOS or the BSDs) the workers share one listening socket, as before.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import socket
+import sys
 import warnings
 from typing import TYPE_CHECKING
 
@@ -51,6 +59,43 @@ class ClosingStore:
                 return
 
 
+# The listen queue: connections the kernel holds for a worker until it accepts them.
+BACKLOG = 2048
+
+
+def own_listeners() -> bool:
+    """Whether each worker listens on a socket of its own (see the module's docstring)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+class OwnListener:
+    """The port, as the supervisor hands it to each worker it starts: it is pickled to travel
+    to the spawned worker, and unpickling it there opens that worker's own listening socket."""
+
+    def __init__(self, held: socket.socket) -> None:
+        self.family = held.family
+        self.address = held.getsockname()  # the port the parent holds, chosen there when 0
+
+    def __reduce__(self) -> tuple:
+        return listen_on, (self.family, self.address)
+
+
+def listen_on(family: int, address: tuple) -> socket.socket:
+    """A worker's listening socket on the port its parent holds."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        # Unpickling runs before uvicorn's worker code: exiting so is what tells the supervisor
+        # that this worker cannot start, and it stops rather than restart it over and over.
+        sys.stderr.write(f"codestand: a worker cannot listen on port {address[1]}: {exc.strerror}\n")
+        sys.exit(STARTUP_FAILURE)
+    sock.listen(BACKLOG)
+    return sock
+
+
 def worker_app(settings: Settings) -> ClosingStore:
     """What each worker serves: the app, built in the worker from the parent's settings."""
     # As `cli.serve` does in the parent: quiet Connexion's import warnings, log like the parent.
@@ -67,7 +112,8 @@ def worker_app(settings: Settings) -> ClosingStore:
 
 
 def serve_workers(settings: Settings, sock: socket.socket) -> int:
-    """Serve on `sock` with `settings.workers` processes until told to stop; the exit status."""
+    """Serve on `sock`'s port with `settings.workers` processes until told to stop; the exit
+    status. `sock` stays open meanwhile: it holds the port for workers that are restarted."""
     config = uvicorn.Config(
         functools.partial(worker_app, settings),
         factory=True,
@@ -77,7 +123,8 @@ def serve_workers(settings: Settings, sock: socket.socket) -> int:
         lifespan="on",  # for ClosingStore only
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
-    supervisor = Multiprocess(config, sockets=[sock])
+    listeners = [OwnListener(sock)] if own_listeners() else [sock]
+    supervisor = Multiprocess(config, sockets=listeners)  # type: ignore[list-item]
     logging.getLogger("codestand").info("%d worker processes", settings.workers)
     supervisor.run()
     logging.getLogger("codestand").info("stopped")

@@ -191,6 +191,18 @@ class Server:
                     found.append(int(entry.name))
         return found
 
+    def settled_workers(self, count: int) -> dict[int, float]:
+        """Wait until `count` workers exist and have finished starting (their CPU time stops
+        moving, so each is listening); their CPU seconds by process id."""
+        before: dict[int, float] = {}
+        for _ in range(100):
+            now = {pid: cpu_seconds(pid) for pid in self.workers()}
+            if len(now) == count and now == before:
+                return now
+            before = now
+            time.sleep(0.25)
+        raise AssertionError(f"workers did not settle: {before}")
+
     def pids(self) -> list[int]:
         """The server's process and its workers'."""
         assert self.process is not None
@@ -209,6 +221,12 @@ class Server:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
 
 
 def rss_kib(pid: int) -> int:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import random
+import socket
 import threading
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.live import (
@@ -17,6 +21,7 @@ from tests.live import (
     all_groups,
     codes_body,
     counters_that_disagree,
+    cpu_seconds,
     half_written_groups,
     moltin_headers,
     run_cli,
@@ -59,21 +64,79 @@ def test_a_file_that_is_not_sqlite_is_refused_at_start_and_left_untouched(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
+def _listening_sockets(port: int) -> set[int]:
+    """Inodes of the sockets listening on `port` (Linux: /proc/net/tcp, state 0A)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(int(fields[9]))
+    return inodes
 
 
-def _settled(server: Server, count: int) -> dict[int, float]:
-    """Wait until `count` workers exist and have finished starting (their CPU time stops moving)."""
-    before: dict[int, float] = {}
-    for _ in range(100):
-        now = {pid: _cpu_seconds(pid) for pid in server.workers()}
-        if len(now) == count and now == before:
-            return now
-        before = now
-        time.sleep(0.25)
-    raise AssertionError(f"workers did not settle: {before}")
+def _sockets_of(pid: int) -> set[int]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                found.add(int(target[len("socket:[") : -1]))
+    return found
+
+
+@pytest.mark.skipif(not PROC, reason="reads /proc (Linux), where workers listen on sockets of their own")
+def test_each_worker_listens_on_a_socket_of_its_own_and_the_parent_on_none(tmp_path):
+    with Server(tmp_path / "server.log", "--storage", f"sqlite:{tmp_path / 'w.sqlite'}", "--workers", "3", "--quiet") as server:
+        workers = server.settled_workers(3)
+        listening = _listening_sockets(server.port)
+        owners = {pid: _sockets_of(pid) & listening for pid in workers}
+        parent = _sockets_of(server.process.pid) & listening
+    assert len(listening) == 3, listening
+    assert sorted(len(own) for own in owners.values()) == [1, 1, 1], owners
+    assert set().union(*owners.values()) == listening  # three sockets, one each
+    assert parent == set()  # it only holds the port: a listener nobody accepts on would take a share
+
+
+@pytest.mark.skipif(not PROC, reason="reads each worker's CPU time from /proc (Linux)")
+def test_clients_that_connect_at_once_are_spread_over_the_workers(tmp_path):
+    """32 keep-alive clients connecting together: on one shared socket the first worker to wake
+    took all of them and the other served nothing."""
+    with Server(tmp_path / "server.log", "--storage", f"sqlite:{tmp_path / 'w.sqlite'}", "--workers", "2", "--quiet") as server:
+        idle = server.settled_workers(2)
+
+        async def clients() -> list[int]:
+            limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+            async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as http:
+
+                async def client(n: int) -> list[int]:
+                    return [(await http.get("/incoming/v2/ping", headers=ti_headers(f"spread-{n}"))).status_code for _ in range(20)]
+
+                return [status for statuses in await asyncio.gather(*(client(n) for n in range(32))) for status in statuses]
+
+        statuses = asyncio.run(clients())
+        used = {pid: cpu_seconds(pid) - idle[pid] for pid in idle}
+    assert statuses == [200] * 640
+    # Each connection lands on one worker by a hash of its address: a worker gets 16 of 32 on
+    # average, fewer than 5 about once in 100,000 runs; 1/8 of the CPU is about 4 connections.
+    assert min(used.values()) >= sum(used.values()) / 8, used
+
+
+def test_a_worker_that_cannot_listen_stops_the_server_rather_than_restart_forever(capsys):
+    """The port taken by another program between the parent's bind and a worker's own: the
+    worker exits as a failed start, which makes uvicorn's supervisor stop instead of retrying."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    from codestand.workers import listen_on
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()  # without SO_REUSEPORT: nobody may join it
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            listen_on(socket.AF_INET, ("127.0.0.1", port))
+    assert stopped.value.code == STARTUP_FAILURE
+    assert capsys.readouterr().err == f"codestand: a worker cannot listen on port {port}: Address already in use\n"
 
 
 def _in_threads(work, count: int = CLIENTS) -> None:
@@ -98,7 +161,7 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
     path = tmp_path / "race.sqlite"
     with Server(tmp_path / "server.log", "--storage", f"sqlite:{path}", "--workers", "3", "--quiet") as server:
         # Where /proc tells CPU time (Linux), check that the work did spread over the workers.
-        idle = _settled(server, 3) if PROC else {}
+        idle = server.settled_workers(3) if PROC else {}
         created: dict[str, int] = {}
         statuses: Counter[int] = Counter()
         lock = threading.Lock()
@@ -118,7 +181,7 @@ def test_many_clients_over_three_workers_never_duplicate_a_code(tmp_path):
 
         _in_threads(create_groups)
         if PROC:
-            busy = {pid: _cpu_seconds(pid) for pid in server.workers()}
+            busy = {pid: cpu_seconds(pid) for pid in server.workers()}
             assert sum(1 for pid in idle if busy.get(pid, 0) - idle[pid] >= 0.02) >= 2, (idle, busy)
 
         # Moltin: every client offers the same code strings, one at a time and in overlapping
