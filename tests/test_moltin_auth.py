@@ -221,3 +221,15 @@ def test_a_form_in_utf8_names_its_store_as_sent(client):
 def test_fields_the_token_request_does_not_know_may_repeat(client):
     body = b"grant_type=implicit&client_id=store&x=1&x=2&=nameless"
     assert client.post("/oauth/access_token", content=body, headers={"Content-Type": FORM}).status_code == 200
+
+
+def test_a_request_reads_its_token_from_the_store_once(app, client, monkeypatch):
+    """The rate limiter and the security check need the same token: one lookup serves both."""
+    store = app.codestand.store
+    headers = {"Authorization": f"Bearer {token_for(client, 'store-1')}"}
+    lookups: list[str] = []
+    find_token = store.find_token
+    monkeypatch.setattr(store, "find_token", lambda token: lookups.append(token) or find_token(token))
+    assert client.get("/v2/promotions", headers=headers).status_code == 200
+    assert client.get("/v2/promotions", headers={"Authorization": "Bearer unknown"}).status_code == 401
+    assert lookups == [headers["Authorization"][len("Bearer ") :], "unknown"]

@@ -19,7 +19,7 @@ def moltin_token(token: str, request: ConnexionRequest) -> dict | None:
     if len(authorizations(request.scope)) != 1:
         return None
     services = services_of(request.scope)
-    found = tokens.resolve(services.store, services.clock, token.strip())
+    found = tokens.resolve_once(request.scope, services.store, services.clock, token.strip())
     if found is None:
         return None
     if found.grant == "implicit" and request.scope["path"].startswith("/v2/promotions"):

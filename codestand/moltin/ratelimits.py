@@ -55,11 +55,11 @@ class MoltinLimits:
     def reset(self) -> None:
         self.window.clear()
 
-    def count(self, token: str, clock) -> Quota | None:
+    def count(self, scope: Scope, token: str, clock) -> Quota | None:
         """The request's standing in its store's window, or None if it is not counted (no live
         token, or limits off for its store)."""
         try:
-            found = tokens.resolve(self.store, clock, token)
+            found = tokens.resolve_once(scope, self.store, clock, token)
             if found is None:
                 return None
             standing = self.limits(tenants.moltin(found.tenant))
@@ -86,7 +86,7 @@ class MoltinRateLimits:
         token = given[0].decode("latin-1").partition(" ")[2].strip() if len(given) == 1 else ""
         if token:
             clock = services_of(scope).clock
-            quota = await offload.run(self.limits.count, token, clock) if self.waits else self.limits.count(token, clock)
+            quota = await offload.run(self.limits.count, scope, token, clock) if self.waits else self.limits.count(scope, token, clock)
             if quota is not None and not quota.allowed:
                 answer = render(TooManyRequests(Problem("too_many_requests"), headers={"Retry-After": str(quota.retry_after)}))
                 headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]

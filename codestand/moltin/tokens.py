@@ -12,6 +12,8 @@ from codestand.core.models import Token
 from codestand.storage.base import Storage
 
 LIFETIME = timedelta(seconds=3600)  # `expires_in: 3600` [doc]
+# Where a request keeps the token it was resolved to: (the token sent, its live Token or None).
+RESOLVED = "codestand.moltin.token"
 
 
 def issue(
@@ -39,4 +41,15 @@ def resolve(store: Storage, clock: Clock, token: str) -> Token | None:
     found = store.find_token(token)
     if found is None or clock.now() >= found.expires_at:
         return None
+    return found
+
+
+def resolve_once(scope: dict, store: Storage, clock: Clock, token: str) -> Token | None:
+    """`resolve`, once a request: the rate limiter's lookup (`ratelimits`) is also the security
+    check's (`auth`), rather than a second read of the store for every Moltin request."""
+    kept = scope.get(RESOLVED)
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    found = resolve(store, clock, token)
+    scope[RESOLVED] = (token, found)
     return found
