@@ -7,10 +7,10 @@ travel to it with the factory, and opens its own connections to the store.
 
 On Linux each worker listens on a socket of its own, bound to the port with SO_REUSEPORT, and
 the kernel spreads new connections over them evenly (by a hash of the client's address and
-port). On one socket shared by all, whichever worker woke first took every connection waiting:
-32 clients connecting at once all went to one worker of two, which served all of their
-requests while the other stood idle. Elsewhere (SO_REUSEPORT does not spread connections on
-macOS or the BSDs) the workers share one listening socket, as before.
+port). On one socket shared by all, whichever worker woke first took the connections waiting:
+with 32 clients connecting at once to two idle workers, one did a twentieth of the other's
+work in one run of three (tests/test_workers.py). Elsewhere (SO_REUSEPORT does not spread
+connections on macOS or the BSDs) the workers share one listening socket, as before.
 """
 
 from __future__ import annotations
